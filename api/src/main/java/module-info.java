@@ -1,0 +1,11 @@
+/**
+ * fiberswitch: native code on stackful fibers, driven from Java. See {@link org.fiberswitch}.
+ */
+module org.fiberswitch {
+    requires com.sun.jna;
+
+    exports org.fiberswitch;
+    exports org.fiberswitch.spi;
+
+    uses org.fiberswitch.spi.SwitchProvider;
+}

@@ -1,0 +1,331 @@
+package org.fiberswitch;
+
+import com.sun.jna.Pointer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.fiberswitch.spi.FiberControlBlock;
+import org.fiberswitch.spi.NativeStack;
+import org.fiberswitch.spi.SwitchPort;
+
+/**
+ * A stackful coroutine that runs one native function on its own stack, driven from Java.
+ *
+ * <p>{@link #resume(long)} is an ordinary native call that switches onto the fiber's stack; it
+ * returns when the fiber yields ({@code fiberswitch_yield}), when a {@link CallbackStub} is
+ * called on it, or when its function returns. Between resumes the fiber is suspended and holds
+ * nothing but its stack. A fiber may be resumed from any thread, but from one thread at a time; a
+ * second thread that tries while it runs gets a {@link FiberStateException}.
+ *
+ * <p>Only native code runs on a fiber. Java code never does: HotSpot cannot see frames on a
+ * foreign stack, so a JNA {@code Callback}, a JNI call into Java or an FFM upcall made from a fiber
+ * stack fails (measured: JNA callbacks return 0 and log "error handling callback exception", FFM
+ * upcalls throw {@code StackOverflowError}). Use {@link CallbackStub}s instead: each call becomes
+ * a {@link CallbackEvent} on the Java side of the switch.
+ *
+ * <p>Close a fiber you no longer need. Closing a {@link FiberState#SUSPENDED} fiber abandons its
+ * native frames where they stand: whatever that native code holds (memory, locks, files) is not
+ * released, so prefer to resume a fiber to completion. A fiber that completes gives its stack back
+ * at once.
+ */
+public final class Fiber implements AutoCloseable {
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(Fiber.class, "state", FiberState.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final FiberRuntime runtime;
+    private final SwitchPort port;
+    private final long id;
+    private final long function;
+    private final FiberArguments arguments;
+    private final StackOptions options;
+
+    private volatile FiberState state = FiberState.NEW;
+    /** Who runs it, for messages only; racy reads are fine. */
+    private Thread runner;
+    private NativeStack stack;
+    private long fcb;
+    private ByteBuffer view;
+    private long result;
+    private Throwable failure;
+    /** Counts switches out, so a {@link CallbackEvent} can tell it is stale. */
+    private long switches;
+    /** The callback the fiber waits in, or null when it waits at a yield. */
+    private CallbackEvent pending;
+
+    Fiber(FiberRuntime runtime, long id, long function, FiberArguments arguments, StackOptions options) {
+        this.runtime = runtime;
+        this.port = runtime.port();
+        this.id = id;
+        this.function = function;
+        this.arguments = arguments;
+        this.options = options;
+    }
+
+    /** A number unique within its runtime, for messages and logs. */
+    public long id() {
+        return id;
+    }
+
+    public FiberState state() {
+        return state;
+    }
+
+    /** The stack options it was created with. */
+    public StackOptions stackOptions() {
+        return options;
+    }
+
+    /**
+     * The fiber's handle: the address of its control block, which native code passes to
+     * {@code fiberswitch_yield} and which callbacks carry as user data. 0 before the fiber has
+     * started and after its stack has been released.
+     */
+    public long handle() {
+        return fcb;
+    }
+
+    /** Starts or continues the fiber with 0 as the value. See {@link #resume(long)}. */
+    public FiberEvent resume() {
+        return resume(0L);
+    }
+
+    /**
+     * Switches onto the fiber and runs it until it yields, calls a callback stub, or returns.
+     *
+     * <p>On the first call this starts the fiber: its stack is taken from the pool or the OS and
+     * its function is called (the value is not seen by it). Later, the value becomes the return
+     * value of the fiber's {@code fiberswitch_yield}, or, when the fiber waits in a callback, the
+     * callback's return value.
+     *
+     * @throws FiberStateException if the fiber is running, done, failed or closed, if the runtime
+     *     is closed, or if the fiber waits in a callback that returns {@code double} (use
+     *     {@link #resumeWithDouble(double)})
+     * @throws FiberStartException if it could not be started
+     */
+    public FiberEvent resume(long value) {
+        return resume0(value, false);
+    }
+
+    /**
+     * Replies {@code value} to a callback declared with {@link CallbackReturn#DOUBLE} and
+     * continues the fiber.
+     *
+     * @throws FiberStateException if the fiber does not wait in such a callback
+     */
+    public FiberEvent resumeWithDouble(double value) {
+        return resume0(Double.doubleToRawLongBits(value), true);
+    }
+
+    private FiberEvent resume0(long value, boolean doubleReply) {
+        runtime.ensureOpen();
+        FiberState s = state;
+        if (s != FiberState.NEW && s != FiberState.SUSPENDED) {
+            throw notResumable(s);
+        }
+        CallbackEvent waiting = pending;
+        boolean waitsForDouble = waiting != null && waiting.returns() == CallbackReturn.DOUBLE;
+        if (doubleReply != waitsForDouble) {
+            throw wrongReplyKind(waiting, doubleReply);
+        }
+        if (!STATE.compareAndSet(this, s, FiberState.RUNNING)) {
+            throw notResumable(state);
+        }
+        runner = Thread.currentThread();
+        try {
+            if (s == FiberState.NEW) {
+                start();
+            }
+            long transfer = port.resume(fcb, value);
+            return switchedOut(transfer);
+        } catch (FiberStartException e) {
+            throw e;
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            state = FiberState.FAILED;
+            throw e;
+        }
+    }
+
+    private void start() {
+        try {
+            stack = runtime.pool().acquire(options);
+        } catch (RuntimeException e) {
+            throw failStart("the OS refused its stack", e);
+        }
+        fcb = stack.controlBlock();
+        view = new Pointer(fcb).getByteBuffer(0, FiberControlBlock.SIZE).order(ByteOrder.nativeOrder());
+        long[] args;
+        try {
+            args = arguments.arguments(fcb);
+            if (args == null) {
+                throw new IllegalArgumentException("FiberArguments returned null");
+            }
+        } catch (RuntimeException e) {
+            releaseStack();
+            throw failStart("its arguments could not be computed", e);
+        }
+        if (args.length > FiberControlBlock.MAX_CALL_ARGS) {
+            releaseStack();
+            throw failStart("it has " + args.length + " arguments; at most "
+                    + FiberControlBlock.MAX_CALL_ARGS + " integer/pointer arguments are passed", null);
+        }
+        for (int i = 0; i < FiberControlBlock.SIZE; i += 8) {
+            view.putLong(i, 0L);
+        }
+        view.putInt(FiberControlBlock.MAGIC, FiberControlBlock.MAGIC_VALUE);
+        view.putInt(FiberControlBlock.MAGIC + 4, FiberControlBlock.ABI_VERSION);
+        view.putLong(FiberControlBlock.FUNCTION, function);
+        for (int i = 0; i < args.length; i++) {
+            view.putLong(FiberControlBlock.ARGS + 8 * i, args[i]);
+        }
+        view.putLong(FiberControlBlock.STACK_LO, stack.lowestUsable());
+        view.putLong(FiberControlBlock.STACK_HI, fcb);
+        port.initPortSlots(fcb, stack);
+        port.prepare(fcb);
+    }
+
+    private FiberStartException failStart(String why, Throwable cause) {
+        failure = new FiberStartException("fiber " + id + " failed to start: " + why
+                + (cause == null ? "" : " (" + cause.getMessage() + ")")
+                + "; it is FAILED, create a new fiber once the cause is fixed", cause);
+        state = FiberState.FAILED;
+        return (FiberStartException) failure;
+    }
+
+    private FiberEvent switchedOut(long transfer) {
+        switches++;
+        long exit = view.getLong(FiberControlBlock.EXIT);
+        if (exit == FiberControlBlock.EXIT_YIELD) {
+            pending = null;
+            STATE.setRelease(this, FiberState.SUSPENDED);
+            return new FiberEvent.Yielded(transfer);
+        }
+        if (exit == FiberControlBlock.EXIT_CALLBACK) {
+            int stubId = (int) view.getLong(FiberControlBlock.CALLBACK_ID);
+            CallbackEvent event = new CallbackEvent(this, switches, stubId, view);
+            pending = event;
+            STATE.setRelease(this, FiberState.SUSPENDED);
+            return event;
+        }
+        if (exit == FiberControlBlock.EXIT_DONE) {
+            result = transfer;
+            pending = null;
+            releaseStack();
+            state = FiberState.DONE;
+            runtime.forget(this);
+            return new FiberEvent.Completed(transfer);
+        }
+        throw new IllegalStateException("fiber " + id + " switched out with unknown exit code " + exit
+                + "; the provider " + runtime.providerId() + " broke the port contract");
+    }
+
+    /** True while {@code event} is the callback this fiber waits in. */
+    boolean isCurrent(CallbackEvent event, long atSwitch) {
+        return pending == event && switches == atSwitch && state == FiberState.SUSPENDED;
+    }
+
+    /**
+     * The function's return value.
+     *
+     * @throws FiberStateException if the fiber is not {@link FiberState#DONE}
+     */
+    public long result() {
+        if (state != FiberState.DONE) {
+            throw new FiberStateException("fiber " + id + " is " + state
+                    + ", it has no result yet; resume it until resume returns FiberEvent.Completed");
+        }
+        return result;
+    }
+
+    /** Why it failed, when {@link FiberState#FAILED}; otherwise {@code null}. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /**
+     * Releases the fiber's stack. Does nothing if already closed or done (a done fiber has released
+     * its stack already and keeps its result).
+     *
+     * @throws FiberStateException if the fiber is running
+     */
+    @Override
+    public void close() {
+        for (;;) {
+            FiberState s = state;
+            if (s == FiberState.CLOSED || s == FiberState.DONE) {
+                return;
+            }
+            if (s == FiberState.RUNNING) {
+                Thread t = runner;
+                throw new FiberStateException("cannot close fiber " + id + " while it runs"
+                        + (t == null ? "" : " on thread '" + t.getName() + "'")
+                        + "; close it after its resume returns");
+            }
+            if (STATE.compareAndSet(this, s, FiberState.CLOSED)) {
+                pending = null;
+                releaseStack();
+                runtime.forget(this);
+                return;
+            }
+        }
+    }
+
+    private void releaseStack() {
+        NativeStack s = stack;
+        if (s != null) {
+            // A stale handle must not pass a callback stub's check.
+            view.putInt(FiberControlBlock.MAGIC, 0);
+            stack = null;
+            fcb = 0;
+            runtime.pool().release(s, options.pooled());
+        }
+    }
+
+    private FiberStateException notResumable(FiberState s) {
+        switch (s) {
+            case RUNNING: {
+                Thread t = runner;
+                return new FiberStateException("fiber " + id + " is already running"
+                        + (t == null ? "" : " on thread '" + t.getName() + "'")
+                        + "; a fiber runs on one thread at a time, resume it after that resume returns");
+            }
+            case DONE:
+                return new FiberStateException("fiber " + id + " has completed with result " + result
+                        + "; a finished fiber cannot be resumed, create a new one");
+            case FAILED:
+                return new FiberStateException("fiber " + id + " failed to start ("
+                        + (failure == null ? "unknown" : failure.getMessage())
+                        + "); create a new fiber");
+            case CLOSED:
+                return new FiberStateException("fiber " + id + " is closed; create a new fiber");
+            default:
+                return new FiberStateException("fiber " + id + " is " + s + " and cannot be resumed now");
+        }
+    }
+
+    private FiberStateException wrongReplyKind(CallbackEvent waiting, boolean doubleReply) {
+        if (waiting == null) {
+            return new FiberStateException("fiber " + id + " waits at a yield, not in a callback that"
+                    + " returns double; continue it with resume(long)");
+        }
+        return doubleReply
+                ? new FiberStateException("fiber " + id + " waits in a callback whose stub returns "
+                        + "an integer (CallbackReturn.INTEGER); reply with resume(long) or reply(long)")
+                : new FiberStateException("fiber " + id + " waits in a callback whose stub returns "
+                        + "double (CallbackReturn.DOUBLE); reply with resumeWithDouble(double) or "
+                        + "reply(double)");
+    }
+
+    @Override
+    public String toString() {
+        return "Fiber[" + id + ", " + state + "]";
+    }
+}

@@ -1,0 +1,57 @@
+package org.fiberswitch.spi;
+
+import java.util.Set;
+
+/**
+ * The native entry points of a port, bound and ready. Every method here is a thin call into the
+ * port's assembly library; the lifecycle, state checks and pooling around them live in the api
+ * module and are shared by all ports.
+ *
+ * <p>Addresses are plain {@code long}s. A fiber is identified by the address of its control block
+ * (see {@link FiberControlBlock}), which sits at the top of its stack mapping.
+ */
+public interface SwitchPort {
+
+    /** The ABI version the native library reports; must equal {@link FiberControlBlock#ABI_VERSION}. */
+    long abiVersion();
+
+    /**
+     * A constant the native library was assembled with, by index into
+     * {@link FiberControlBlock#LAYOUT_NAMES}; {@code -1} past the end.
+     */
+    long layoutConstant(int index);
+
+    /**
+     * Builds the first frame of a fresh fiber below {@code FCB_STACK_HI}, so that the first
+     * {@link #resume} enters the port's entry trampoline. The generic FCB fields are written first.
+     */
+    void prepare(long fcb);
+
+    /** Switches onto the fiber; returns the value it yields, its callback's first capture, or its result. */
+    long resume(long fcb, long value);
+
+    /** Address of {@code fiberswitch_yield(handle, value)}, for native code that runs on fibers. */
+    long yieldAddress();
+
+    /** Address of the first callback stub; see {@link CallbackSupport}. */
+    long callbackStubsAddress();
+
+    /** Which callback argument positions this port captures and where its user data may sit. */
+    CallbackSupport callbackSupport();
+
+    /** Stack memory from the OS. */
+    StackMemory stackMemory();
+
+    /** What this port can do beyond the required rules. */
+    Set<Capability> capabilities();
+
+    /** The ABI probes the conformance kit drives. */
+    AbiProbes probes();
+
+    /**
+     * Lets a port fill its own FCB slots ({@link FiberControlBlock#PORT}) before {@link #prepare};
+     * Windows keeps the fiber's TEB stack fields there. The default does nothing.
+     */
+    default void initPortSlots(long fcb, NativeStack stack) {
+    }
+}

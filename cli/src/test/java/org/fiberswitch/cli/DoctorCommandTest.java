@@ -1,0 +1,37 @@
+package org.fiberswitch.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class DoctorCommandTest {
+
+    private static String[] run(String... args) {
+        StringWriter out = new StringWriter();
+        CommandLine cl = new CommandLine(new FiberswitchCommand());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(out));
+        int code = cl.execute(args);
+        return new String[] {Integer.toString(code), out.toString()};
+    }
+
+    @Test
+    void doctorPassesOnThisMachine() {
+        String[] r = run("doctor", "--iterations", "2000");
+        assertEquals("0", r[0], r[1]);
+        assertTrue(r[1].contains("linux-x64-sysv"), r[1]);
+        assertTrue(r[1].contains("smoke    6 passed, 0 failed"), r[1]);
+        assertTrue(r[1].contains("resume->yield round trip"), r[1]);
+    }
+
+    @Test
+    void anUnknownProviderExitsWithTwoAndSaysWhy() {
+        String[] r = run("doctor", "--provider", "no-such-port");
+        assertEquals("2", r[0], r[1]);
+        assertTrue(r[1].contains("NOT OPENED: no provider has the id or class 'no-such-port'"), r[1]);
+    }
+}

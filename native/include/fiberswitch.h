@@ -1,0 +1,67 @@
+/*
+ * fiberswitch.h - the native side of the fiberswitch port contract.
+ *
+ * Included by every port's assembly (with __ASSEMBLER__ defined) and by C code that runs on a
+ * fiber and wants to yield. The fiber control block (FCB) layout below is defined once for all
+ * ports; org.fiberswitch.spi.FiberControlBlock mirrors it and the conformance rules check that the
+ * assembled library reports the same offsets (fiberswitch_layout).
+ */
+#ifndef FIBERSWITCH_H
+#define FIBERSWITCH_H
+
+/* Bumped whenever the FCB layout or an entry point's meaning changes. */
+#define FIBERSWITCH_ABI_VERSION 1
+
+/* First 32 bits of every live FCB; callback stubs refuse user data without it. ("FSW1") */
+#define FCB_MAGIC_VALUE 0x31575346
+
+/* Offsets in bytes. Every field is 8 bytes unless noted. */
+#define FCB_MAGIC        0x00  /* u32 magic, u32 ABI version */
+#define FCB_FIBER_SP     0x08  /* saved stack pointer of the fiber */
+#define FCB_RESUMER_SP   0x10  /* saved stack pointer of whoever resumed it */
+#define FCB_TRANSFER     0x18  /* value passed by resume / yield / reply */
+#define FCB_EXIT         0x20  /* why the fiber last switched out: FCB_EXIT_* */
+#define FCB_CALLBACK_ID  0x28  /* which callback stub fired (see stub id below) */
+#define FCB_FUNCTION     0x30  /* function the entry trampoline calls */
+#define FCB_ARGS         0x38  /* 6 integer/pointer arguments for FCB_FUNCTION */
+#define FCB_RESULT       0x68  /* FCB_FUNCTION's return value */
+#define FCB_STACK_LO     0x70  /* lowest usable stack address (above the guard page) */
+#define FCB_STACK_HI     0x78  /* stack top: the FCB's own address */
+#define FCB_CB_INT       0x80  /* 8 integer argument positions captured by a callback stub */
+#define FCB_CB_FLOAT     0xC0  /* 8 float argument positions (raw 64 bits of xmm0-7) */
+#define FCB_PORT         0x100 /* 8 slots a port may use for itself (Windows: saved TEB fields) */
+#define FCB_SIZE         0x140
+
+#define FCB_EXIT_NONE     0
+#define FCB_EXIT_YIELD    1
+#define FCB_EXIT_DONE     2
+#define FCB_EXIT_CALLBACK 3
+
+/*
+ * Callback stubs: FCB_STUB_COUNT entry points, FCB_STUB_STRIDE bytes apart, starting at
+ * fiberswitch_callback_stubs. Stub id = ((tag * FCB_STUB_POSITIONS) + userDataPosition) * 2 + kind,
+ * kind 0 returns the reply as an integer (rax), kind 1 as a double (xmm0).
+ */
+#define FCB_STUB_TAGS      16
+#define FCB_STUB_POSITIONS 8
+#define FCB_STUB_KINDS     2
+#define FCB_STUB_COUNT     (FCB_STUB_TAGS * FCB_STUB_POSITIONS * FCB_STUB_KINDS)
+#define FCB_STUB_STRIDE    32
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+/* A fiber's handle is the address of its control block. */
+typedef void *fiberswitch_handle;
+
+/* The signature of a fiber entry point. */
+typedef intptr_t (*fiberswitch_entry)(fiberswitch_handle self, intptr_t arg);
+
+/* Switch from the running fiber back to its resumer; returns the value of the next resume. */
+intptr_t fiberswitch_yield(fiberswitch_handle self, intptr_t value);
+
+/* Switch into a fiber from native code (nesting); returns what it yields or its result. */
+intptr_t fiberswitch_resume(fiberswitch_handle fiber, intptr_t value);
+#endif
+
+#endif

@@ -1,0 +1,291 @@
+package org.fiberswitch.linux.x64;
+
+import com.sun.jna.LastErrorException;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.fiberswitch.spi.AbiProbes;
+import org.fiberswitch.spi.CallbackSupport;
+import org.fiberswitch.spi.Capability;
+import org.fiberswitch.spi.FiberControlBlock;
+import org.fiberswitch.spi.NativeStack;
+import org.fiberswitch.spi.StackAllocationException;
+import org.fiberswitch.spi.StackMemory;
+import org.fiberswitch.spi.SwitchPort;
+import org.fiberswitch.spi.SwitchProvider;
+
+/**
+ * The fiberswitch provider for Linux on x86-64 (System V ABI), id {@value #ID}.
+ *
+ * <p>The switch saves rbx, rbp, r12-r15, MXCSR and the x87 control word; callback stubs capture
+ * integer positions 0-5 from rdi, rsi, rdx, rcx, r8, r9 and 6-7 from the first two stack slots, and
+ * float positions 0-7 from xmm0-xmm7. Stacks come from mmap, with an optional PROT_NONE guard page.
+ */
+public final class LinuxX64SwitchProvider implements SwitchProvider {
+    /** This provider's id. */
+    public static final String ID = "linux-x64-sysv";
+
+    private final Object lock = new Object();
+    private volatile Port port;
+    private volatile Throwable cause;
+    private volatile boolean probed;
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public int priority() {
+        return 100;
+    }
+
+    @Override
+    public boolean isSupported() {
+        return isSupported(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
+    }
+
+    /** The platform decision, on given {@code os.name} and {@code os.arch} values. */
+    static boolean isSupported(String osName, String osArch) {
+        String arch = osArch.toLowerCase(Locale.ROOT);
+        return osName.toLowerCase(Locale.ROOT).startsWith("linux")
+                && (arch.equals("amd64") || arch.equals("x86_64"));
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return load() != null;
+    }
+
+    @Override
+    public Throwable unavailabilityCause() {
+        load();
+        return cause;
+    }
+
+    @Override
+    public SwitchPort port() {
+        Port p = load();
+        if (p == null) {
+            throw new IllegalStateException("provider " + ID + " is not available: " + cause.getMessage(), cause);
+        }
+        return p;
+    }
+
+    private Port load() {
+        if (probed) {
+            return port;
+        }
+        synchronized (lock) {
+            if (!probed) {
+                try {
+                    port = bind();
+                } catch (Throwable t) {
+                    cause = t;
+                }
+                probed = true;
+            }
+        }
+        return port;
+    }
+
+    private Port bind() {
+        if (!isSupported()) {
+            throw new UnsupportedOperationException(ID + " runs on Linux x86-64; this JVM reports os.name="
+                    + System.getProperty("os.name") + ", os.arch=" + System.getProperty("os.arch"));
+        }
+        try {
+            LinuxX64Native.bind();
+        } catch (UnsatisfiedLinkError e) {
+            throw new UnsatisfiedLinkError("cannot load libfiberswitch.so (" + e.getMessage() + "). JNA extracts it"
+                    + " from the jar into jna.tmpdir (default java.io.tmpdir=" + System.getProperty("java.io.tmpdir")
+                    + "); if that directory is mounted noexec or read-only, set -Djna.tmpdir to a writable, exec-"
+                    + "allowed directory, or put the library on -Djna.library.path");
+        }
+        Port p = new Port();
+        String mismatch = FiberControlBlock.verify(p);
+        if (mismatch != null) {
+            throw new IllegalStateException(LinuxX64Native.libraryPath() + ": " + mismatch);
+        }
+        return p;
+    }
+
+    /** The bound port: switch, stack memory and probes. */
+    static final class Port implements SwitchPort, StackMemory, AbiProbes {
+        private static final CallbackSupport CALLBACKS = new CallbackSupport(8, 8, 8, FiberControlBlock.STUB_TAGS,
+                "System V: integer positions 0-5 are rdi, rsi, rdx, rcx, r8, r9, positions 6-7 the first two "
+                        + "stack arguments; float positions 0-7 are xmm0-xmm7");
+
+        private final long pageSize;
+        private final long yield = LinuxX64Native.address("fiberswitch_yield");
+        private final long stubs = LinuxX64Native.address("fiberswitch_callback_stubs");
+        private final long registersEntry = LinuxX64Native.address("fiberswitch_probe_registers");
+        private final long fpEnvEntry = LinuxX64Native.address("fiberswitch_probe_fpenv");
+        private final long alignmentEntry = LinuxX64Native.address("fiberswitch_probe_alignment");
+        private final long echoEntry = LinuxX64Native.address("fiberswitch_probe_echo");
+        private final long callbackEntry = LinuxX64Native.address("fiberswitch_probe_callback");
+        private final long recursionEntry = LinuxX64Native.address("fiberswitch_probe_recurse");
+
+        Port() {
+            long page = LinuxX64Native.Libc.sysconf(LinuxX64Native.Libc.SC_PAGESIZE);
+            this.pageSize = page > 0 ? page : 4096;
+        }
+
+        @Override
+        public long abiVersion() {
+            return LinuxX64Native.fiberswitch_abi_version();
+        }
+
+        @Override
+        public long layoutConstant(int index) {
+            return LinuxX64Native.fiberswitch_layout(index);
+        }
+
+        @Override
+        public void prepare(long fcb) {
+            LinuxX64Native.fiberswitch_prepare(fcb);
+        }
+
+        @Override
+        public long resume(long fcb, long value) {
+            return LinuxX64Native.fiberswitch_resume(fcb, value);
+        }
+
+        @Override
+        public long yieldAddress() {
+            return yield;
+        }
+
+        @Override
+        public long callbackStubsAddress() {
+            return stubs;
+        }
+
+        @Override
+        public CallbackSupport callbackSupport() {
+            return CALLBACKS;
+        }
+
+        @Override
+        public StackMemory stackMemory() {
+            return this;
+        }
+
+        @Override
+        public Set<Capability> capabilities() {
+            return EnumSet.of(Capability.CALLBACK_FLOAT_ARGUMENTS, Capability.GUARD_PAGES, Capability.LAZY_COMMIT);
+        }
+
+        @Override
+        public AbiProbes probes() {
+            return this;
+        }
+
+        // ---- StackMemory
+
+        @Override
+        public long pageSize() {
+            return pageSize;
+        }
+
+        @Override
+        public NativeStack allocate(long size, boolean guardPage, boolean commitNow) {
+            if (size <= 0 || size % pageSize != 0) {
+                throw new IllegalArgumentException("stack size " + size + " is not a positive multiple of the page size "
+                        + pageSize);
+            }
+            long guard = guardPage ? pageSize : 0;
+            long total = size + guard;
+            int flags = LinuxX64Native.Libc.MAP_PRIVATE | LinuxX64Native.Libc.MAP_ANONYMOUS
+                    | LinuxX64Native.Libc.MAP_STACK
+                    | (commitNow ? LinuxX64Native.Libc.MAP_POPULATE : LinuxX64Native.Libc.MAP_NORESERVE);
+            long base;
+            try {
+                base = LinuxX64Native.Libc.mmap(0, total, LinuxX64Native.Libc.PROT_READ | LinuxX64Native.Libc.PROT_WRITE,
+                        flags, -1, 0);
+            } catch (LastErrorException e) {
+                throw new StackAllocationException("mmap of a " + total + "-byte fiber stack failed: " + e.getMessage()
+                        + ". If the process has many live fibers it may have hit vm.max_map_count (a guarded stack"
+                        + " takes 2 mappings): close fibers you no longer need, use guard-less stacks, or raise"
+                        + " vm.max_map_count; otherwise memory is exhausted (check ulimit -v and cgroup limits)", e);
+            }
+            if (guardPage) {
+                try {
+                    LinuxX64Native.Libc.mprotect(base, guard, LinuxX64Native.Libc.PROT_NONE);
+                } catch (LastErrorException e) {
+                    unmap(base, total);
+                    throw new StackAllocationException("mprotect of the guard page failed: " + e.getMessage()
+                            + ". The process may have hit vm.max_map_count; raise it or use guard-less stacks", e);
+                }
+            }
+            return new NativeStack(base, total, guard, commitNow);
+        }
+
+        @Override
+        public void release(NativeStack stack) {
+            unmap(stack.base(), stack.mappingSize());
+        }
+
+        private static void unmap(long base, long length) {
+            try {
+                LinuxX64Native.Libc.munmap(base, length);
+            } catch (LastErrorException e) {
+                throw new StackAllocationException("munmap of a fiber stack at 0x" + Long.toHexString(base)
+                        + " failed: " + e.getMessage(), e);
+            }
+        }
+
+        // ---- AbiProbes
+
+        @Override
+        public List<String> calleeSavedRegisters() {
+            return List.of("rbx", "rbp", "r12", "r13", "r14", "r15");
+        }
+
+        @Override
+        public long registersEntry() {
+            return registersEntry;
+        }
+
+        @Override
+        public long resumeCheckingRegisters(long fcb, long value, long seed) {
+            return LinuxX64Native.fiberswitch_probe_resume_registers(fcb, value, seed);
+        }
+
+        @Override
+        public long fpEnvEntry() {
+            return fpEnvEntry;
+        }
+
+        @Override
+        public long resumeCheckingFpEnv(long fcb, long value, long env) {
+            return LinuxX64Native.fiberswitch_probe_resume_fpenv(fcb, value, env);
+        }
+
+        @Override
+        public long readFpEnv() {
+            return LinuxX64Native.fiberswitch_probe_read_fpenv();
+        }
+
+        @Override
+        public long echoEntry() {
+            return echoEntry;
+        }
+
+        @Override
+        public long alignmentEntry() {
+            return alignmentEntry;
+        }
+
+        @Override
+        public long callbackEntry() {
+            return callbackEntry;
+        }
+
+        @Override
+        public long recursionEntry() {
+            return recursionEntry;
+        }
+    }
+}
