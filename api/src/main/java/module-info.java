@@ -8,4 +8,5 @@ module org.fiberswitch {
     exports org.fiberswitch.spi;
 
     uses org.fiberswitch.spi.SwitchProvider;
+    uses org.fiberswitch.spi.PortAccelerator;
 }

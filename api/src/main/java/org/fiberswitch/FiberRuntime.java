@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.fiberswitch.spi.CallbackSupport;
 import org.fiberswitch.spi.FiberControlBlock;
+import org.fiberswitch.spi.PortAccelerator;
 import org.fiberswitch.spi.SwitchPort;
 import org.fiberswitch.spi.SwitchProvider;
 
@@ -28,9 +29,12 @@ import org.fiberswitch.spi.SwitchProvider;
 public final class FiberRuntime implements AutoCloseable {
     /** System property that forces a provider by id or class name. */
     public static final String PROVIDER_PROPERTY = "fiberswitch.provider";
+    /** System property; {@code false} turns {@link PortAccelerator}s off. */
+    public static final String ACCELERATE_PROPERTY = "fiberswitch.accelerate";
 
     private final SwitchProvider provider;
     private final SwitchPort port;
+    private final String accelerator;
     private final StackPool pool;
     private final long yieldAddress;
     private final long stubsAddress;
@@ -41,12 +45,25 @@ public final class FiberRuntime implements AutoCloseable {
 
     private FiberRuntime(SwitchProvider provider) {
         this.provider = provider;
-        this.port = provider.port();
-        String mismatch = FiberControlBlock.verify(port);
+        SwitchPort bound = provider.port();
+        String mismatch = FiberControlBlock.verify(bound);
         if (mismatch != null) {
             throw new ProviderNotFoundException("provider " + provider.id() + " failed the ABI handshake: "
                     + mismatch);
         }
+        SwitchPort fast = null;
+        String used = "none";
+        if (!"false".equalsIgnoreCase(System.getProperty(ACCELERATE_PROPERTY))) {
+            for (PortAccelerator a : accelerators()) {
+                fast = a.accelerate(bound);
+                if (fast != null) {
+                    used = a.id();
+                    break;
+                }
+            }
+        }
+        this.port = fast != null ? fast : bound;
+        this.accelerator = used;
         this.pool = new StackPool(port.stackMemory());
         this.yieldAddress = port.yieldAddress();
         this.stubsAddress = port.callbackStubsAddress();
@@ -179,6 +196,18 @@ public final class FiberRuntime implements AutoCloseable {
         return out;
     }
 
+    private static List<PortAccelerator> accelerators() {
+        List<PortAccelerator> out = new ArrayList<>();
+        try {
+            ServiceLoader.load(PortAccelerator.class, FiberRuntime.class.getClassLoader()).forEach(out::add);
+        } catch (ServiceConfigurationError e) {
+            // An accelerator that cannot load is skipped: the plain port still works.
+            return List.of();
+        }
+        out.sort(Comparator.comparingInt(PortAccelerator::priority).reversed());
+        return out;
+    }
+
     private static SwitchProvider instantiate(String className, List<SwitchProvider> found) {
         try {
             Class<?> c = Class.forName(className, true, FiberRuntime.class.getClassLoader());
@@ -216,6 +245,19 @@ public final class FiberRuntime implements AutoCloseable {
     /** The provider this runtime runs on. */
     public SwitchProvider provider() {
         return provider;
+    }
+
+    /**
+     * The id of the {@link PortAccelerator} in use, or {@code "none"} when the provider's own
+     * binding is used.
+     */
+    public String accelerator() {
+        return accelerator;
+    }
+
+    /** The port this runtime calls: the provider's, or an accelerated one in front of it. */
+    public SwitchPort port() {
+        return port;
     }
 
     /** The id of the provider this runtime runs on. */
@@ -374,10 +416,6 @@ public final class FiberRuntime implements AutoCloseable {
     private FiberStateException closedError() {
         return new FiberStateException("this FiberRuntime (provider " + provider.id()
                 + ") is closed; open a new one with FiberRuntime.open()");
-    }
-
-    SwitchPort port() {
-        return port;
     }
 
     StackPool pool() {

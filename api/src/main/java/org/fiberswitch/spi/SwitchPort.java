@@ -49,6 +49,15 @@ public interface SwitchPort {
     AbiProbes probes();
 
     /**
+     * The address of one of the library's exported C functions by its C name (for example
+     * {@code "fiberswitch_resume"}), so an accelerator can bind it another way; 0 if the port does
+     * not expose it. The default exposes nothing.
+     */
+    default long entryPointAddress(String cName) {
+        return 0L;
+    }
+
+    /**
      * Lets a port fill its own FCB slots ({@link FiberControlBlock#PORT}) before {@link #prepare};
      * Windows keeps the fiber's TEB stack fields there. The default does nothing.
      */

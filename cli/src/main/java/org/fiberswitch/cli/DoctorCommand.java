@@ -49,8 +49,8 @@ final class DoctorCommand implements Callable<Integer> {
             return 2;
         }
         try (FiberRuntime r = runtime) {
-            out.println("runtime  opened on " + r.providerId() + ", capabilities "
-                    + r.provider().port().capabilities());
+            out.println("runtime  opened on " + r.providerId() + " (accelerator: " + r.accelerator() + "), capabilities "
+                    + r.port().capabilities());
             SmokeCheck check = new SmokeCheck(r);
             List<SmokeCheck.Result> results = check.runAll();
             int failed = 0;

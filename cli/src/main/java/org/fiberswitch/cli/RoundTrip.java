@@ -17,7 +17,7 @@ final class RoundTrip {
 
     RoundTrip(FiberRuntime runtime) {
         this.runtime = runtime;
-        this.probes = runtime.provider().port().probes();
+        this.probes = runtime.port().probes();
     }
 
     Timing measure(int perBatch) {

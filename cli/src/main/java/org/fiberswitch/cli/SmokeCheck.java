@@ -13,6 +13,7 @@ import org.fiberswitch.FiberEvent;
 import org.fiberswitch.FiberRuntime;
 import org.fiberswitch.NativeSymbols;
 import org.fiberswitch.spi.AbiProbes;
+import org.fiberswitch.spi.FiberControlBlock;
 
 /** A quick pass over the switch with the port's probes: each check says what it saw. */
 final class SmokeCheck {
@@ -25,7 +26,7 @@ final class SmokeCheck {
 
     SmokeCheck(FiberRuntime runtime) {
         this.runtime = runtime;
-        this.probes = runtime.provider().port().probes();
+        this.probes = runtime.port().probes();
     }
 
     List<Result> runAll() {
@@ -70,7 +71,7 @@ final class SmokeCheck {
         for (int i = 0; i < 3; i++) {
             lost |= probes.resumeCheckingRegisters(f.handle(), 0, 0xabc0 + i);
         }
-        long fiberLost = new Pointer(f.handle()).getLong(0x68);
+        long fiberLost = new Pointer(f.handle()).getLong(FiberControlBlock.RESULT);
         f.close();
         return lost == 0 && fiberLost == 0 ? null
                 : "lost on the resumer side: mask " + lost + ", on the fiber side: mask " + fiberLost;
@@ -81,7 +82,7 @@ final class SmokeCheck {
         Fiber f = runtime.newFiber(probes.fpEnvEntry(), fiberEnv);
         f.resume();
         long changed = probes.resumeCheckingFpEnv(f.handle(), 0, 0x2000L | 0x1F80L | (0x037FL << 32));
-        long seen = new Pointer(f.handle()).getLong(0x18);
+        long seen = new Pointer(f.handle()).getLong(FiberControlBlock.TRANSFER);
         f.close();
         if (changed != 0) {
             return "the resumer's control bits changed: 0x" + Long.toHexString(changed);

@@ -153,6 +153,18 @@ public final class LinuxX64SwitchProvider implements SwitchProvider {
         }
 
         @Override
+        public long entryPointAddress(String cName) {
+            if (!cName.startsWith("fiberswitch_")) {
+                return 0L;
+            }
+            try {
+                return LinuxX64Native.address(cName);
+            } catch (UnsatisfiedLinkError e) {
+                return 0L;
+            }
+        }
+
+        @Override
         public long yieldAddress() {
             return yield;
         }

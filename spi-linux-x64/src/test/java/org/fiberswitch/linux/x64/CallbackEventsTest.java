@@ -28,7 +28,7 @@ class CallbackEventsTest {
     @BeforeEach
     void open() {
         runtime = FiberRuntime.open();
-        probes = runtime.provider().port().probes();
+        probes = runtime.port().probes();
     }
 
     @AfterEach

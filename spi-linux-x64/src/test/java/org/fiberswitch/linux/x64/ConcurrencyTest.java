@@ -13,6 +13,7 @@ import org.fiberswitch.FiberEvent;
 import org.fiberswitch.FiberRuntime;
 import org.fiberswitch.StackOptions;
 import org.fiberswitch.spi.AbiProbes;
+import org.fiberswitch.spi.FiberControlBlock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,7 @@ class ConcurrencyTest {
     @BeforeEach
     void open() {
         runtime = FiberRuntime.open();
-        probes = runtime.provider().port().probes();
+        probes = runtime.port().probes();
     }
 
     @AfterEach
@@ -88,7 +89,7 @@ class ConcurrencyTest {
                         for (int i = 0; i < 3; i++) {
                             lost |= probes.resumeCheckingRegisters(f.handle(), 0, seed ^ i);
                         }
-                        lost |= new com.sun.jna.Pointer(f.handle()).getLong(0x68);
+                        lost |= new com.sun.jna.Pointer(f.handle()).getLong(FiberControlBlock.RESULT);
                         f.close();
                         Fiber e = runtime.newFiber(probes.echoEntry(), seed);
                         if (!new FiberEvent.Yielded(seed).equals(e.resume())

@@ -13,6 +13,7 @@ import org.fiberswitch.FiberState;
 import org.fiberswitch.NativeSymbols;
 import org.fiberswitch.StackOptions;
 import org.fiberswitch.spi.AbiProbes;
+import org.fiberswitch.spi.FiberControlBlock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,7 +26,7 @@ class FiberBasicsTest {
     @BeforeEach
     void open() {
         runtime = FiberRuntime.open();
-        probes = runtime.provider().port().probes();
+        probes = runtime.port().probes();
     }
 
     @AfterEach
@@ -95,9 +96,9 @@ class FiberBasicsTest {
         }
         // The probes switched the fibers outside Fiber's bookkeeping; they are done now.
         long handleA = a.handle();
-        assertEquals(2, readLong(handleA, 0x20), "fiber a finished");
-        assertEquals(0, readLong(handleA, 0x68), "fiber a lost registers, mask " + readLong(handleA, 0x68));
-        assertEquals(0, readLong(b.handle(), 0x68), "fiber b lost registers");
+        assertEquals(FiberControlBlock.EXIT_DONE, readLong(handleA, FiberControlBlock.EXIT), "fiber a finished");
+        assertEquals(0, readLong(handleA, FiberControlBlock.RESULT), "fiber a lost registers, mask " + readLong(handleA, FiberControlBlock.RESULT));
+        assertEquals(0, readLong(b.handle(), FiberControlBlock.RESULT), "fiber b lost registers");
         a.close();
         b.close();
     }
@@ -120,7 +121,7 @@ class FiberBasicsTest {
         // get its own back.
         long changed = probes.resumeCheckingFpEnv(f.handle(), 0, 0x2000L | 0x1F80L | (0x037FL << 32));
         assertEquals(0, changed, "resumer's control bits changed across a switch: 0x" + Long.toHexString(changed));
-        assertEquals(fiberEnv & 0xFFFF_0000_FFC0L, readLong(f.handle(), 0x18) & 0xFFFF_0000_FFC0L,
+        assertEquals(fiberEnv & 0xFFFF_0000_FFC0L, readLong(f.handle(), FiberControlBlock.TRANSFER) & 0xFFFF_0000_FFC0L,
                 "the fiber kept its env while the resumer used another");
         f.close();
         assertEquals(javaEnv & 0xFFFF_0000_FFC0L, probes.readFpEnv() & 0xFFFF_0000_FFC0L);

@@ -47,7 +47,7 @@ class LeakTest {
     void hundredThousandCreateCloseCyclesLeaveMappingsAndRssFlat() throws IOException {
         StackOptions unpooled = StackOptions.defaults().withPooling(false);
         try (FiberRuntime runtime = FiberRuntime.open()) {
-            AbiProbes probes = runtime.provider().port().probes();
+            AbiProbes probes = runtime.port().probes();
             cycle(runtime, probes, unpooled, 2_000); // warm up JIT and JNA
             int mapsBefore = mappings();
             long rssBefore = rssKiB();
@@ -66,7 +66,7 @@ class LeakTest {
     void closingTheRuntimeUnmapsPooledAndLiveStacks() throws IOException {
         int before = mappings();
         FiberRuntime runtime = FiberRuntime.open();
-        AbiProbes probes = runtime.provider().port().probes();
+        AbiProbes probes = runtime.port().probes();
         for (int i = 0; i < 200; i++) {
             runtime.newFiber(probes.echoEntry(), i).resume(); // left suspended
         }

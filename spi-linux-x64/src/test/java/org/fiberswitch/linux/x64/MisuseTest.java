@@ -32,7 +32,7 @@ class MisuseTest {
     @BeforeEach
     void open() {
         runtime = FiberRuntime.open();
-        probes = runtime.provider().port().probes();
+        probes = runtime.port().probes();
     }
 
     @AfterEach

@@ -24,7 +24,7 @@ class StackOverflowDeathTest {
     public static final class Child {
         public static void main(String[] args) {
             try (FiberRuntime runtime = FiberRuntime.open()) {
-                long recurse = runtime.provider().port().probes().recursionEntry();
+                long recurse = runtime.port().probes().recursionEntry();
                 // The fiber fits ~60 frames; ask for 10,000.
                 Fiber f = runtime.newCall(recurse, self -> new long[] {10_000},
                         StackOptions.defaults().withSize(64 * 1024).withGuardPage(true));
