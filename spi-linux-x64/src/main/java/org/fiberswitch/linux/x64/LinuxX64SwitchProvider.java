@@ -186,7 +186,8 @@ public final class LinuxX64SwitchProvider implements SwitchProvider {
 
         @Override
         public Set<Capability> capabilities() {
-            return EnumSet.of(Capability.CALLBACK_FLOAT_ARGUMENTS, Capability.GUARD_PAGES, Capability.LAZY_COMMIT);
+            return EnumSet.of(Capability.CALLBACK_FLOAT_ARGUMENTS, Capability.GUARD_PAGES, Capability.LAZY_COMMIT,
+                    Capability.UNWIND_TABLES);
         }
 
         @Override

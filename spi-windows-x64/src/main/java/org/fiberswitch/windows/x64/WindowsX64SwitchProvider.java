@@ -1,0 +1,277 @@
+package org.fiberswitch.windows.x64;
+
+import com.sun.jna.Pointer;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.fiberswitch.spi.AbiProbes;
+import org.fiberswitch.spi.CallbackSupport;
+import org.fiberswitch.spi.Capability;
+import org.fiberswitch.spi.FiberControlBlock;
+import org.fiberswitch.spi.NativeStack;
+import org.fiberswitch.spi.StackMemory;
+import org.fiberswitch.spi.SwitchPort;
+import org.fiberswitch.spi.SwitchProvider;
+
+/**
+ * The fiberswitch provider for Windows on x86-64 (Microsoft x64 ABI), id {@value #ID}.
+ *
+ * <p>The switch saves rbx, rbp, rdi, rsi, r12-r15, the full 128 bits of xmm6-xmm15, MXCSR and the
+ * x87 control word, and the TEB fields StackBase, StackLimit, DeallocationStack, FiberData and
+ * ExceptionList (see {@link TebMode}: lazily committed stacks get their real bounds, fully committed
+ * ones the StackLimit trick unless {@code -Dfiberswitch.windows.teb=full}). Callback stubs capture
+ * positions 0-3 from rcx, rdx, r8, r9 and xmm0-3, and 4-7 from the stack above the home space.
+ * Stacks come from VirtualAlloc, with a reserved-only guard page at the bottom.
+ */
+public final class WindowsX64SwitchProvider implements SwitchProvider {
+    /** This provider's id. */
+    public static final String ID = "windows-x64-win64";
+
+    private final Object lock = new Object();
+    private volatile Port port;
+    private volatile Throwable cause;
+    private volatile boolean probed;
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public int priority() {
+        return 100;
+    }
+
+    @Override
+    public boolean isSupported() {
+        return isSupported(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
+    }
+
+    /** The platform decision, on given {@code os.name} and {@code os.arch} values. */
+    static boolean isSupported(String osName, String osArch) {
+        String arch = osArch.toLowerCase(Locale.ROOT);
+        return osName.toLowerCase(Locale.ROOT).startsWith("windows")
+                && (arch.equals("amd64") || arch.equals("x86_64"));
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return load() != null;
+    }
+
+    @Override
+    public Throwable unavailabilityCause() {
+        load();
+        return cause;
+    }
+
+    @Override
+    public SwitchPort port() {
+        Port p = load();
+        if (p == null) {
+            throw new IllegalStateException("provider " + ID + " is not available: " + cause.getMessage(), cause);
+        }
+        return p;
+    }
+
+    private Port load() {
+        if (probed) {
+            return port;
+        }
+        synchronized (lock) {
+            if (!probed) {
+                try {
+                    port = bind();
+                } catch (Throwable t) {
+                    cause = t;
+                }
+                probed = true;
+            }
+        }
+        return port;
+    }
+
+    private Port bind() {
+        if (!isSupported()) {
+            throw new UnsupportedOperationException(ID + " runs on Windows x86-64; this JVM reports os.name="
+                    + System.getProperty("os.name") + ", os.arch=" + System.getProperty("os.arch"));
+        }
+        try {
+            WindowsX64Native.bind();
+        } catch (UnsatisfiedLinkError e) {
+            throw new UnsatisfiedLinkError("cannot load fiberswitch.dll (" + e.getMessage() + "). JNA extracts it"
+                    + " from the jar into jna.tmpdir (default java.io.tmpdir=" + System.getProperty("java.io.tmpdir")
+                    + "); if that directory is not writable or a policy blocks DLLs there, set -Djna.tmpdir to an"
+                    + " allowed directory, or put the DLL on -Djna.library.path");
+        }
+        Port p = new Port(new WindowsStackMemory(WindowsStackMemory.VirtualMemory.kernel32()));
+        String mismatch = FiberControlBlock.verify(p);
+        if (mismatch != null) {
+            throw new IllegalStateException(WindowsX64Native.libraryPath() + ": " + mismatch);
+        }
+        return p;
+    }
+
+    /** The bound port: switch, stack memory and probes. */
+    static final class Port implements SwitchPort, AbiProbes {
+        static final CallbackSupport CALLBACKS = new CallbackSupport(8, 8, 4, FiberControlBlock.STUB_TAGS,
+                "Microsoft x64: arguments are positional; positions 0-3 are rcx, rdx, r8, r9 (or xmm0-xmm3 for"
+                        + " floats), positions 4-7 the stack slots above the return address and the 32-byte home"
+                        + " space, whatever their type (float positions 4-7 are recorded as the raw bits of the"
+                        + " same slots)");
+
+        /** Bit order of the register probes' masks. */
+        static final List<String> CALLEE_SAVED = List.of("rbx", "rbp", "r12", "r13", "r14", "r15", "rdi", "rsi",
+                "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+
+        private final WindowsStackMemory memory;
+        private final long yield = WindowsX64Native.address("fiberswitch_yield");
+        private final long stubs = WindowsX64Native.address("fiberswitch_callback_stubs");
+        private final long registersEntry = WindowsX64Native.address("fiberswitch_probe_registers");
+        private final long fpEnvEntry = WindowsX64Native.address("fiberswitch_probe_fpenv");
+        private final long alignmentEntry = WindowsX64Native.address("fiberswitch_probe_alignment");
+        private final long echoEntry = WindowsX64Native.address("fiberswitch_probe_echo");
+        private final long callbackEntry = WindowsX64Native.address("fiberswitch_probe_callback");
+        private final long recursionEntry = WindowsX64Native.address("fiberswitch_probe_recurse");
+
+        Port(WindowsStackMemory memory) {
+            this.memory = memory;
+        }
+
+        @Override
+        public long abiVersion() {
+            return WindowsX64Native.fiberswitch_abi_version();
+        }
+
+        @Override
+        public long layoutConstant(int index) {
+            return WindowsX64Native.fiberswitch_layout(index);
+        }
+
+        @Override
+        public void initPortSlots(long fcb, NativeStack stack) {
+            long[] slots = TebMode.forStack(stack, System.getProperty(TebMode.PROPERTY)).slots(stack);
+            Pointer p = new Pointer(fcb);
+            for (int i = 0; i < slots.length; i++) {
+                p.setLong(TebMode.slotOffset(i), slots[i]);
+            }
+        }
+
+        @Override
+        public void prepare(long fcb) {
+            WindowsX64Native.fiberswitch_prepare(fcb);
+        }
+
+        @Override
+        public long resume(long fcb, long value) {
+            return WindowsX64Native.fiberswitch_resume(fcb, value);
+        }
+
+        @Override
+        public long entryPointAddress(String cName) {
+            if (!cName.startsWith("fiberswitch_")) {
+                return 0L;
+            }
+            try {
+                return WindowsX64Native.address(cName);
+            } catch (UnsatisfiedLinkError e) {
+                return 0L;
+            }
+        }
+
+        @Override
+        public long yieldAddress() {
+            return yield;
+        }
+
+        @Override
+        public long callbackStubsAddress() {
+            return stubs;
+        }
+
+        @Override
+        public CallbackSupport callbackSupport() {
+            return CALLBACKS;
+        }
+
+        @Override
+        public StackMemory stackMemory() {
+            return memory;
+        }
+
+        @Override
+        public Set<Capability> capabilities() {
+            return EnumSet.of(Capability.CALLBACK_FLOAT_ARGUMENTS, Capability.GUARD_PAGES, Capability.LAZY_COMMIT,
+                    Capability.TEB_FULL_SWAP, Capability.TEB_STACK_LIMIT_TRICK);
+        }
+
+        @Override
+        public AbiProbes probes() {
+            return this;
+        }
+
+        /**
+         * The calling thread's TEB field: 0 StackBase, 1 StackLimit, 2 DeallocationStack, 3 FiberData,
+         * 4 GuaranteedStackBytes, 5 ExceptionList. For checks of what a fiber and its thread see.
+         */
+        public long readTeb(int field) {
+            if (field < 0 || field > 5) {
+                throw new IllegalArgumentException("TEB field " + field + " is not 0-5");
+            }
+            return WindowsX64Native.fiberswitch_probe_read_teb(field);
+        }
+
+        // ---- AbiProbes
+
+        @Override
+        public List<String> calleeSavedRegisters() {
+            return CALLEE_SAVED;
+        }
+
+        @Override
+        public long registersEntry() {
+            return registersEntry;
+        }
+
+        @Override
+        public long resumeCheckingRegisters(long fcb, long value, long seed) {
+            return WindowsX64Native.fiberswitch_probe_resume_registers(fcb, value, seed);
+        }
+
+        @Override
+        public long fpEnvEntry() {
+            return fpEnvEntry;
+        }
+
+        @Override
+        public long resumeCheckingFpEnv(long fcb, long value, long env) {
+            return WindowsX64Native.fiberswitch_probe_resume_fpenv(fcb, value, env);
+        }
+
+        @Override
+        public long readFpEnv() {
+            return WindowsX64Native.fiberswitch_probe_read_fpenv();
+        }
+
+        @Override
+        public long echoEntry() {
+            return echoEntry;
+        }
+
+        @Override
+        public long alignmentEntry() {
+            return alignmentEntry;
+        }
+
+        @Override
+        public long callbackEntry() {
+            return callbackEntry;
+        }
+
+        @Override
+        public long recursionEntry() {
+            return recursionEntry;
+        }
+    }
+}
