@@ -25,11 +25,14 @@ class ModulePathTest {
             String name = Path.of(entry).toString();
             boolean ours = (name.contains("fiberswitch") || name.endsWith(Path.of("target", "classes").toString()))
                     && !name.contains("test-classes");
-            if (ours || name.contains("jna-") || name.contains("picocli-")) {
+            String file = Path.of(entry).getFileName().toString();
+            boolean kitModules = file.startsWith("junit-") || file.startsWith("opentest4j-")
+                    || file.startsWith("apiguardian-");
+            if (ours || kitModules || name.contains("jna-") || name.contains("picocli-")) {
                 modules.add(entry);
             }
         }
-        assertTrue(modules.size() >= 5, "expected api, provider, cli, jna and picocli on the class path: " + modules);
+        assertTrue(modules.size() >= 8, "expected api, providers, testkit, cli, jna, picocli and junit: " + modules);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "--enable-native-access=com.sun.jna",
                 "--module-path", String.join(File.pathSeparator, modules),
@@ -39,7 +42,8 @@ class ModulePathTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(exited, "doctor on the module path hung:\n" + out);
         assertEquals(0, p.exitValue(), out);
-        assertTrue(out.contains("runtime  opened on linux-x64-sysv"), out);
-        assertTrue(out.contains("smoke    6 passed, 0 failed"), out);
+        assertTrue(out.contains("runtime  opened on "), out);
+        assertTrue(out.contains("providers found: 3"), out);
+        assertTrue(out.matches("(?s).*smoke    [5-9] passed, 0 failed.*"), out);
     }
 }

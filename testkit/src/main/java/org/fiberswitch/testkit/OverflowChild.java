@@ -41,13 +41,22 @@ public final class OverflowChild {
         }
     }
 
+    /** This JVM's class path with every entry absolute: the child runs in another directory. */
+    private static String absoluteClassPath() {
+        List<String> out = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            out.add(Path.of(entry).toAbsolutePath().toString());
+        }
+        return String.join(File.pathSeparator, out);
+    }
+
     /** Runs the child on this JVM's class path and waits up to a minute for it to die. */
     static Outcome run(String providerClass) throws Exception {
         Path dir = Files.createDirectories(Path.of("target", "fiberswitch-death-test"));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=" + dir.toAbsolutePath() + File.separator + "hs_err_%p.log",
-                "-cp", System.getProperty("java.class.path"), OverflowChild.class.getName(), providerClass));
+                "-cp", absoluteClassPath(), OverflowChild.class.getName(), providerClass));
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
         boolean exited = p.waitFor(60, TimeUnit.SECONDS);
         if (!exited) {

@@ -19,8 +19,12 @@ import org.fiberswitch.spi.AbiProbes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 
 /** Native callbacks become Java events: every argument position, both reply kinds, a real libc API. */
+@EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"},
+        disabledReason = "these tests drive the Linux x86-64 provider; other platforms run the conformance kit")
 class CallbackEventsTest {
     private FiberRuntime runtime;
     private AbiProbes probes;

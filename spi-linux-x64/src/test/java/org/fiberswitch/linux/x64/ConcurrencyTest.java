@@ -17,8 +17,12 @@ import org.fiberswitch.spi.FiberControlBlock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 
 /** Thread migration, many live fibers, and fibers on many threads at once. */
+@EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"},
+        disabledReason = "these tests drive the Linux x86-64 provider; other platforms run the conformance kit")
 class ConcurrencyTest {
     private FiberRuntime runtime;
     private AbiProbes probes;

@@ -17,8 +17,12 @@ import org.fiberswitch.spi.FiberControlBlock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 
 /** Values both ways, completion, the call trampoline and the ABI rules, through the public API. */
+@EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"},
+        disabledReason = "these tests drive the Linux x86-64 provider; other platforms run the conformance kit")
 class FiberBasicsTest {
     private FiberRuntime runtime;
     private AbiProbes probes;

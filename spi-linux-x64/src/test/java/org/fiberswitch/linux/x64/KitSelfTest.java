@@ -17,12 +17,16 @@ import org.fiberswitch.linux.x64.MutantLibrary.Mutation;
 import org.fiberswitch.spi.SwitchProvider;
 import org.fiberswitch.testkit.SwitchProviderConformance;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 
 /**
  * The kit tests itself: it runs against copies of the real library with one instruction broken,
  * and exactly the rules meant to catch each break must fail. An unbroken copy must pass everything.
  * Each run is a child JVM, because a broken switch can corrupt the JVM that calls it.
  */
+@EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"},
+        disabledReason = "these tests drive the Linux x86-64 provider; other platforms run the conformance kit")
 class KitSelfTest {
 
     /** The kit over the unbroken copy: proves the copy-and-call harness itself is sound. */

@@ -12,8 +12,12 @@ import org.fiberswitch.FiberRuntime;
 import org.fiberswitch.StackOptions;
 import org.fiberswitch.spi.AbiProbes;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 
 /** Create/close cycles leave the mapping count and RSS flat; closing a runtime unmaps its pool. */
+@EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"},
+        disabledReason = "these tests drive the Linux x86-64 provider; other platforms run the conformance kit")
 class LeakTest {
 
     private static int mappings() throws IOException {

@@ -23,8 +23,12 @@ import org.fiberswitch.spi.AbiProbes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 
 /** Every misuse throws a clear exception and leaves the JVM and the runtime intact. */
+@EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"},
+        disabledReason = "these tests drive the Linux x86-64 provider; other platforms run the conformance kit")
 class MisuseTest {
     private FiberRuntime runtime;
     private AbiProbes probes;

@@ -14,8 +14,12 @@ import org.fiberswitch.spi.FiberControlBlock;
 import org.fiberswitch.spi.SwitchPort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 
 /** Discovery, the strict override, the platform decision and the ABI handshake. */
+@EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"},
+        disabledReason = "these tests drive the Linux x86-64 provider; other platforms run the conformance kit")
 class ProviderDiscoveryTest {
 
     @AfterEach

@@ -13,11 +13,15 @@ import org.fiberswitch.Fiber;
 import org.fiberswitch.FiberRuntime;
 import org.fiberswitch.StackOptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 
 /**
  * The one crash we accept: native code that overflows a guarded fiber stack hits the guard page
  * and the process dies at once, loudly. Proved in a child JVM.
  */
+@EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"},
+        disabledReason = "these tests drive the Linux x86-64 provider; other platforms run the conformance kit")
 class StackOverflowDeathTest {
 
     /** The child: overflows a 64 KiB guarded stack with 1 KiB frames. */
