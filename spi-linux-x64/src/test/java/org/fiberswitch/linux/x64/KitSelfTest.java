@@ -70,6 +70,8 @@ class KitSelfTest {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-XX:-CreateCoredumpOnCrash",
                 "-XX:ErrorFile=" + Path.of("target", "hs_err_mutant_%p.log").toAbsolutePath(),
+                // The mutants' reports are evidence of intended failures, kept apart from the real cells.
+                "-Dfiberswitch.conformance.dir=" + Path.of("target", "kit-self-test-reports").toAbsolutePath(),
                 "-cp", System.getProperty("java.class.path"), MutantKitMain.class.getName(), kit.getName()));
         cmd.addAll(List.of(areas));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
