@@ -6,6 +6,7 @@ module org.fiberswitch {
 
     exports org.fiberswitch;
     exports org.fiberswitch.spi;
+    exports org.fiberswitch.pull;
 
     uses org.fiberswitch.spi.SwitchProvider;
     uses org.fiberswitch.spi.PortAccelerator;

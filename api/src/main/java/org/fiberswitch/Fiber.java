@@ -197,6 +197,7 @@ public final class Fiber implements AutoCloseable {
                 + (cause == null ? "" : " (" + cause.getMessage() + ")")
                 + "; it is FAILED, create a new fiber once the cause is fixed", cause);
         state = FiberState.FAILED;
+        runtime.forget(this);
         return (FiberStartException) failure;
     }
 

@@ -445,6 +445,8 @@ public abstract class SwitchProviderConformance {
             FiberStateException e = assertThrows(FiberStateException.class, f::resume);
             assertTrue(e.getMessage().contains("already running"), e.getMessage());
             assertThrows(FiberStateException.class, f::close);
+            FiberStateException r = assertThrows(FiberStateException.class, runtime::close);
+            assertTrue(r.getMessage().contains("cannot close the runtime"), r.getMessage());
             assertInstanceOf(FiberEvent.Completed.class, first.get(30, TimeUnit.SECONDS));
         }
     }
@@ -456,6 +458,7 @@ public abstract class SwitchProviderConformance {
         @ConformanceRule(id = "8.1", hint = "the api's state machine: DONE is final")
         void required_8_1_resumingAFinishedFiberThrows() {
             Fiber f = runtime.newFiber(probes.echoEntry(), 5);
+            assertThrows(FiberStateException.class, f::result, "no result before completion");
             f.resume();
             f.resume(0);
             FiberStateException e = assertThrows(FiberStateException.class, f::resume);
@@ -484,6 +487,7 @@ public abstract class SwitchProviderConformance {
             Fiber f = runtime.newCall(probes.echoEntry(), self -> new long[7]);
             assertThrows(FiberStartException.class, f::resume);
             assertEquals(FiberState.FAILED, f.state());
+            assertEquals(0, runtime.liveFibers(), "a fiber that failed to start is not live");
         }
 
         @Test
@@ -636,14 +640,14 @@ public abstract class SwitchProviderConformance {
             cycle(unpooled, 2_000);
             long maps = Platform.isLinux() ? mappings() : -1;
             long committed = committedVirtual();
-            cycle(unpooled, 50_000);
+            cycle(unpooled, 100_000);
             if (maps >= 0) {
                 long after = mappings();
-                assertTrue(Math.abs(after - maps) < 64, "mappings " + maps + " -> " + after + " over 50,000 cycles");
+                assertTrue(Math.abs(after - maps) < 64, "mappings " + maps + " -> " + after + " over 100,000 cycles");
             }
             long grown = committedVirtual() - committed;
-            // A leaked 256 KiB stack per cycle would be 12 GiB; allow 256 MiB of JVM growth.
-            assertTrue(grown < 256L << 20, "committed virtual memory grew by " + (grown >> 20) + " MiB over 50,000 cycles");
+            // A leaked 256 KiB stack per cycle would be 24 GiB; allow 256 MiB of JVM growth.
+            assertTrue(grown < 256L << 20, "committed virtual memory grew by " + (grown >> 20) + " MiB over 100,000 cycles");
             assertEquals(0, runtime.liveFibers());
         }
 
@@ -666,6 +670,45 @@ public abstract class SwitchProviderConformance {
             other.close();
             long after = mappings();
             assertTrue(Math.abs(after - before) < 64, "mappings " + before + " -> " + after + " after close");
+        }
+
+        @Test
+        @ConformanceRule(id = "10.6", hint = "per-fiber state: with 10,000 fibers suspended at once, each must resume "
+                + "into its own stack and values")
+        void required_10_6_tenThousandLiveFibersKeepTheirOwnState() {
+            StackOptions small = StackOptions.defaults().withSize(StackOptions.MIN_SIZE);
+            int n = 10_000;
+            List<Fiber> fibers = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                Fiber f = runtime.newFiber(probes.echoEntry(), i * 2L + 1, small);
+                assertEquals(new FiberEvent.Yielded(i * 2L + 1), f.resume());
+                fibers.add(f);
+            }
+            assertEquals(n, runtime.liveFibers());
+            for (int i = n - 1; i >= 0; i--) {
+                assertEquals(new FiberEvent.Yielded(i * 3L + 2), fibers.get(i).resume(i * 3L + 1), "fiber " + i);
+            }
+            for (Fiber f : fibers) {
+                assertEquals(new FiberEvent.Completed(2), f.resume(0));
+            }
+            assertEquals(0, runtime.liveFibers());
+        }
+
+        @Test
+        @ConformanceRule(id = "10.7", hint = "StackMemory and the pool: a finished fiber's stack must be reusable as is, "
+                + "with its control block rewritten by the next fiber")
+        void required_10_7_pooledStacksAreReused() {
+            Fiber f = runtime.newFiber(probes.echoEntry(), 1);
+            f.resume();
+            long handle = f.handle();
+            f.resume(0);
+            assertEquals(1, runtime.pooledStacks());
+            Fiber g = runtime.newFiber(probes.echoEntry(), 9);
+            assertEquals(new FiberEvent.Yielded(9), g.resume());
+            assertEquals(handle, g.handle(), "the pooled stack was reused");
+            assertEquals(0, runtime.pooledStacks());
+            g.close();
+            assertEquals(1, runtime.pooledStacks());
         }
 
         private void cycle(StackOptions options, int n) {

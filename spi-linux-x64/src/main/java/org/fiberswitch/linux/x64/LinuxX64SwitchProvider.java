@@ -13,7 +13,7 @@ import org.fiberswitch.spi.NativeStack;
 import org.fiberswitch.spi.StackAllocationException;
 import org.fiberswitch.spi.StackMemory;
 import org.fiberswitch.spi.SwitchPort;
-import org.fiberswitch.spi.SwitchProvider;
+import org.fiberswitch.spi.LazySwitchProvider;
 
 /**
  * The fiberswitch provider for Linux on x86-64 (System V ABI), id {@value #ID}.
@@ -22,79 +22,26 @@ import org.fiberswitch.spi.SwitchProvider;
  * integer positions 0-5 from rdi, rsi, rdx, rcx, r8, r9 and 6-7 from the first two stack slots, and
  * float positions 0-7 from xmm0-xmm7. Stacks come from mmap, with an optional PROT_NONE guard page.
  */
-public final class LinuxX64SwitchProvider implements SwitchProvider {
+public final class LinuxX64SwitchProvider extends LazySwitchProvider {
     /** This provider's id. */
     public static final String ID = "linux-x64-sysv";
 
-    private final Object lock = new Object();
-    private volatile Port port;
-    private volatile Throwable cause;
-    private volatile boolean probed;
-
-    @Override
-    public String id() {
-        return ID;
+    public LinuxX64SwitchProvider() {
+        super(ID, 100, "Linux x86-64");
     }
 
     @Override
-    public int priority() {
-        return 100;
-    }
-
-    @Override
-    public boolean isSupported() {
-        return isSupported(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
+    protected boolean supports(String osName, String osArch) {
+        return isSupported(osName, osArch);
     }
 
     /** The platform decision, on given {@code os.name} and {@code os.arch} values. */
     static boolean isSupported(String osName, String osArch) {
-        String arch = osArch.toLowerCase(Locale.ROOT);
-        return osName.toLowerCase(Locale.ROOT).startsWith("linux")
-                && (arch.equals("amd64") || arch.equals("x86_64"));
+        return osName.toLowerCase(Locale.ROOT).startsWith("linux") && isX8664(osArch);
     }
 
     @Override
-    public boolean isAvailable() {
-        return load() != null;
-    }
-
-    @Override
-    public Throwable unavailabilityCause() {
-        load();
-        return cause;
-    }
-
-    @Override
-    public SwitchPort port() {
-        Port p = load();
-        if (p == null) {
-            throw new IllegalStateException("provider " + ID + " is not available: " + cause.getMessage(), cause);
-        }
-        return p;
-    }
-
-    private Port load() {
-        if (probed) {
-            return port;
-        }
-        synchronized (lock) {
-            if (!probed) {
-                try {
-                    port = bind();
-                } catch (Throwable t) {
-                    cause = t;
-                }
-                probed = true;
-            }
-        }
-        return port;
-    }
-
-    private Port bind() {
-        if (!isSupported()) {
-            throw new UnsupportedOperationException(ID + " runs on Linux x86-64; this JVM reports os.name="
-                    + System.getProperty("os.name") + ", os.arch=" + System.getProperty("os.arch"));
-        }
+    protected SwitchPort bind() {
         try {
             LinuxX64Native.bind();
         } catch (UnsatisfiedLinkError e) {
@@ -103,12 +50,7 @@ public final class LinuxX64SwitchProvider implements SwitchProvider {
                     + "); if that directory is mounted noexec or read-only, set -Djna.tmpdir to a writable, exec-"
                     + "allowed directory, or put the library on -Djna.library.path");
         }
-        Port p = new Port();
-        String mismatch = FiberControlBlock.verify(p);
-        if (mismatch != null) {
-            throw new IllegalStateException(LinuxX64Native.libraryPath() + ": " + mismatch);
-        }
-        return p;
+        return new Port();
     }
 
     /** The bound port: switch, stack memory and probes. */

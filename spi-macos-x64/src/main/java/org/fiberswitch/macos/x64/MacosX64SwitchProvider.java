@@ -10,7 +10,7 @@ import org.fiberswitch.spi.Capability;
 import org.fiberswitch.spi.FiberControlBlock;
 import org.fiberswitch.spi.StackMemory;
 import org.fiberswitch.spi.SwitchPort;
-import org.fiberswitch.spi.SwitchProvider;
+import org.fiberswitch.spi.LazySwitchProvider;
 
 /**
  * The fiberswitch provider for macOS on x86-64 (System V ABI), id {@value #ID}. It also serves an
@@ -22,28 +22,17 @@ import org.fiberswitch.spi.SwitchProvider;
  * positions 0-7 from xmm0-xmm7. Stacks come from mmap with the macOS flags, with an optional
  * PROT_NONE guard page.
  */
-public final class MacosX64SwitchProvider implements SwitchProvider {
+public final class MacosX64SwitchProvider extends LazySwitchProvider {
     /** This provider's id. */
     public static final String ID = "macos-x64-sysv";
 
-    private final Object lock = new Object();
-    private volatile Port port;
-    private volatile Throwable cause;
-    private volatile boolean probed;
-
-    @Override
-    public String id() {
-        return ID;
+    public MacosX64SwitchProvider() {
+        super(ID, 100, "macOS x86-64 (an x86-64 JVM, also under Rosetta 2)");
     }
 
     @Override
-    public int priority() {
-        return 100;
-    }
-
-    @Override
-    public boolean isSupported() {
-        return isSupported(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
+    protected boolean supports(String osName, String osArch) {
+        return isSupported(osName, osArch);
     }
 
     /**
@@ -53,54 +42,11 @@ public final class MacosX64SwitchProvider implements SwitchProvider {
      */
     static boolean isSupported(String osName, String osArch) {
         String os = osName.toLowerCase(Locale.ROOT);
-        String arch = osArch.toLowerCase(Locale.ROOT);
-        return (os.startsWith("mac os x") || os.startsWith("darwin"))
-                && (arch.equals("x86_64") || arch.equals("amd64"));
+        return (os.startsWith("mac os x") || os.startsWith("darwin")) && isX8664(osArch);
     }
 
     @Override
-    public boolean isAvailable() {
-        return load() != null;
-    }
-
-    @Override
-    public Throwable unavailabilityCause() {
-        load();
-        return cause;
-    }
-
-    @Override
-    public SwitchPort port() {
-        Port p = load();
-        if (p == null) {
-            throw new IllegalStateException("provider " + ID + " is not available: " + cause.getMessage(), cause);
-        }
-        return p;
-    }
-
-    private Port load() {
-        if (probed) {
-            return port;
-        }
-        synchronized (lock) {
-            if (!probed) {
-                try {
-                    port = bind();
-                } catch (Throwable t) {
-                    cause = t;
-                }
-                probed = true;
-            }
-        }
-        return port;
-    }
-
-    private Port bind() {
-        String osName = System.getProperty("os.name");
-        String osArch = System.getProperty("os.arch");
-        if (!isSupported()) {
-            throw new UnsupportedOperationException(unsupportedMessage(osName, osArch));
-        }
+    protected SwitchPort bind() {
         try {
             MacosX64Native.bind();
         } catch (UnsatisfiedLinkError e) {
@@ -109,16 +55,16 @@ public final class MacosX64SwitchProvider implements SwitchProvider {
                     + System.getProperty("java.io.tmpdir") + "); if that directory is not writable, set -Djna.tmpdir"
                     + " to one that is, or put the library on -Djna.library.path");
         }
-        Port p = new Port();
-        String mismatch = FiberControlBlock.verify(p);
-        if (mismatch != null) {
-            throw new IllegalStateException(MacosX64Native.libraryPath() + ": " + mismatch);
-        }
-        return p;
+        return new Port();
     }
 
-    /** Why this provider does not fit a JVM with these properties. */
-    static String unsupportedMessage(String osName, String osArch) {
+    @Override
+    protected String unsupportedMessage(String osName, String osArch) {
+        return unsupported(osName, osArch);
+    }
+
+    /** Why this provider does not fit a JVM with these properties, with the Rosetta hint on arm64 Macs. */
+    static String unsupported(String osName, String osArch) {
         String hint = osName != null && osName.toLowerCase(Locale.ROOT).startsWith("mac")
                 ? "; on Apple silicon run an x86-64 JDK under Rosetta 2 to use it"
                 : "";

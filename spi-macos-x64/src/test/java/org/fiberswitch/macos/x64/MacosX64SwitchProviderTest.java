@@ -53,7 +53,7 @@ class MacosX64SwitchProviderTest {
         assertFalse(p.isAvailable());
         Throwable cause = p.unavailabilityCause();
         assertInstanceOf(UnsupportedOperationException.class, cause);
-        assertEquals(MacosX64SwitchProvider.unsupportedMessage(System.getProperty("os.name"),
+        assertEquals(MacosX64SwitchProvider.unsupported(System.getProperty("os.name"),
                 System.getProperty("os.arch")), cause.getMessage());
         IllegalStateException e = assertThrows(IllegalStateException.class, p::port);
         assertSame(cause, e.getCause());
@@ -63,12 +63,12 @@ class MacosX64SwitchProviderTest {
     @Test
     void unsupportedMessageNamesThePlatform() {
         assertEquals("macos-x64-sysv runs on macOS x86-64 (an x86-64 JVM, also under Rosetta 2); this JVM reports"
-                + " os.name=Linux, os.arch=amd64", MacosX64SwitchProvider.unsupportedMessage("Linux", "amd64"));
+                + " os.name=Linux, os.arch=amd64", MacosX64SwitchProvider.unsupported("Linux", "amd64"));
     }
 
     @Test
     void anArm64MacGetsTheRosettaHint() {
-        assertTrue(MacosX64SwitchProvider.unsupportedMessage("Mac OS X", "aarch64")
+        assertTrue(MacosX64SwitchProvider.unsupported("Mac OS X", "aarch64")
                 .endsWith("; on Apple silicon run an x86-64 JDK under Rosetta 2 to use it"));
     }
 

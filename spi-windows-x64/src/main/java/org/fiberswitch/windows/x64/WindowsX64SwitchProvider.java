@@ -12,7 +12,7 @@ import org.fiberswitch.spi.FiberControlBlock;
 import org.fiberswitch.spi.NativeStack;
 import org.fiberswitch.spi.StackMemory;
 import org.fiberswitch.spi.SwitchPort;
-import org.fiberswitch.spi.SwitchProvider;
+import org.fiberswitch.spi.LazySwitchProvider;
 
 /**
  * The fiberswitch provider for Windows on x86-64 (Microsoft x64 ABI), id {@value #ID}.
@@ -24,79 +24,26 @@ import org.fiberswitch.spi.SwitchProvider;
  * positions 0-3 from rcx, rdx, r8, r9 and xmm0-3, and 4-7 from the stack above the home space.
  * Stacks come from VirtualAlloc, with a reserved-only guard page at the bottom.
  */
-public final class WindowsX64SwitchProvider implements SwitchProvider {
+public final class WindowsX64SwitchProvider extends LazySwitchProvider {
     /** This provider's id. */
     public static final String ID = "windows-x64-win64";
 
-    private final Object lock = new Object();
-    private volatile Port port;
-    private volatile Throwable cause;
-    private volatile boolean probed;
-
-    @Override
-    public String id() {
-        return ID;
+    public WindowsX64SwitchProvider() {
+        super(ID, 100, "Windows x86-64");
     }
 
     @Override
-    public int priority() {
-        return 100;
-    }
-
-    @Override
-    public boolean isSupported() {
-        return isSupported(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
+    protected boolean supports(String osName, String osArch) {
+        return isSupported(osName, osArch);
     }
 
     /** The platform decision, on given {@code os.name} and {@code os.arch} values. */
     static boolean isSupported(String osName, String osArch) {
-        String arch = osArch.toLowerCase(Locale.ROOT);
-        return osName.toLowerCase(Locale.ROOT).startsWith("windows")
-                && (arch.equals("amd64") || arch.equals("x86_64"));
+        return osName.toLowerCase(Locale.ROOT).startsWith("windows") && isX8664(osArch);
     }
 
     @Override
-    public boolean isAvailable() {
-        return load() != null;
-    }
-
-    @Override
-    public Throwable unavailabilityCause() {
-        load();
-        return cause;
-    }
-
-    @Override
-    public SwitchPort port() {
-        Port p = load();
-        if (p == null) {
-            throw new IllegalStateException("provider " + ID + " is not available: " + cause.getMessage(), cause);
-        }
-        return p;
-    }
-
-    private Port load() {
-        if (probed) {
-            return port;
-        }
-        synchronized (lock) {
-            if (!probed) {
-                try {
-                    port = bind();
-                } catch (Throwable t) {
-                    cause = t;
-                }
-                probed = true;
-            }
-        }
-        return port;
-    }
-
-    private Port bind() {
-        if (!isSupported()) {
-            throw new UnsupportedOperationException(ID + " runs on Windows x86-64; this JVM reports os.name="
-                    + System.getProperty("os.name") + ", os.arch=" + System.getProperty("os.arch"));
-        }
+    protected SwitchPort bind() {
         try {
             WindowsX64Native.bind();
         } catch (UnsatisfiedLinkError e) {
@@ -105,12 +52,7 @@ public final class WindowsX64SwitchProvider implements SwitchProvider {
                     + "); if that directory is not writable or a policy blocks DLLs there, set -Djna.tmpdir to an"
                     + " allowed directory, or put the DLL on -Djna.library.path");
         }
-        Port p = new Port(new WindowsStackMemory(WindowsStackMemory.VirtualMemory.kernel32()));
-        String mismatch = FiberControlBlock.verify(p);
-        if (mismatch != null) {
-            throw new IllegalStateException(WindowsX64Native.libraryPath() + ": " + mismatch);
-        }
-        return p;
+        return new Port(new WindowsStackMemory(WindowsStackMemory.VirtualMemory.kernel32()));
     }
 
     /** The bound port: switch, stack memory and probes. */
