@@ -60,7 +60,7 @@ final class DoctorCommand implements Callable<Integer> {
                     failed++;
                 }
             }
-            out.printf("smoke    %d passed, %d failed%n", results.size() - failed, failed);
+            out.printf("smoke    %d of %d checks ok%n", results.size() - failed, results.size());
             RoundTrip.Timing t = new RoundTrip(r).measure(Math.max(1000, iterations));
             out.printf("timing   resume->yield round trip: %.1f ns (median of %d batches of %d)%n",
                     t.roundTripNanos(), t.batches(), t.perBatch());
