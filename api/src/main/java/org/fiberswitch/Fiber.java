@@ -1,12 +1,9 @@
 package org.fiberswitch;
 
-import com.sun.jna.Pointer;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import org.fiberswitch.spi.FiberControlBlock;
-import org.fiberswitch.spi.NativeStack;
 import org.fiberswitch.spi.SwitchPort;
 
 /**
@@ -50,7 +47,7 @@ public final class Fiber implements AutoCloseable {
     private volatile FiberState state = FiberState.NEW;
     /** Who runs it, for messages only; racy reads are fine. */
     private Thread runner;
-    private NativeStack stack;
+    private StackPool.Lease stack;
     private long fcb;
     private ByteBuffer view;
     private long result;
@@ -160,8 +157,8 @@ public final class Fiber implements AutoCloseable {
         } catch (RuntimeException e) {
             throw failStart("the OS refused its stack", e);
         }
-        fcb = stack.controlBlock();
-        view = new Pointer(fcb).getByteBuffer(0, FiberControlBlock.SIZE).order(ByteOrder.nativeOrder());
+        fcb = stack.stack().controlBlock();
+        view = stack.view();
         long[] args;
         try {
             args = arguments.arguments(fcb);
@@ -186,9 +183,9 @@ public final class Fiber implements AutoCloseable {
         for (int i = 0; i < args.length; i++) {
             view.putLong(FiberControlBlock.ARGS + 8 * i, args[i]);
         }
-        view.putLong(FiberControlBlock.STACK_LO, stack.lowestUsable());
+        view.putLong(FiberControlBlock.STACK_LO, stack.stack().lowestUsable());
         view.putLong(FiberControlBlock.STACK_HI, fcb);
-        port.initPortSlots(fcb, stack);
+        port.initPortSlots(fcb, stack.stack());
         port.prepare(fcb);
     }
 
@@ -280,7 +277,7 @@ public final class Fiber implements AutoCloseable {
     }
 
     private void releaseStack() {
-        NativeStack s = stack;
+        StackPool.Lease s = stack;
         if (s != null) {
             // A stale handle must not pass a callback stub's check.
             view.putInt(FiberControlBlock.MAGIC, 0);

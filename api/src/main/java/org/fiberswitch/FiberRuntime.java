@@ -55,7 +55,11 @@ public final class FiberRuntime implements AutoCloseable {
         String used = "none";
         if (!"false".equalsIgnoreCase(System.getProperty(ACCELERATE_PROPERTY))) {
             for (PortAccelerator a : accelerators()) {
-                fast = a.accelerate(bound);
+                try {
+                    fast = a.accelerate(bound);
+                } catch (RuntimeException | LinkageError e) {
+                    fast = null; // a failing accelerator must not cost the runtime: try the next
+                }
                 if (fast != null) {
                     used = a.id();
                     break;
@@ -198,11 +202,17 @@ public final class FiberRuntime implements AutoCloseable {
 
     private static List<PortAccelerator> accelerators() {
         List<PortAccelerator> out = new ArrayList<>();
-        try {
-            ServiceLoader.load(PortAccelerator.class, FiberRuntime.class.getClassLoader()).forEach(out::add);
-        } catch (ServiceConfigurationError e) {
-            // An accelerator that cannot load is skipped: the plain port still works.
-            return List.of();
+        var it = ServiceLoader.load(PortAccelerator.class, FiberRuntime.class.getClassLoader()).iterator();
+        while (true) {
+            try {
+                if (!it.hasNext()) {
+                    break;
+                }
+                out.add(it.next());
+            } catch (ServiceConfigurationError | LinkageError e) {
+                // An accelerator that cannot load here (say, built for a newer JDK) is skipped;
+                // the others, and the plain port, still work.
+            }
         }
         out.sort(Comparator.comparingInt(PortAccelerator::priority).reversed());
         return out;

@@ -1,15 +1,31 @@
 package org.fiberswitch;
 
+import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.fiberswitch.spi.FiberControlBlock;
 import org.fiberswitch.spi.NativeStack;
 import org.fiberswitch.spi.StackMemory;
 
-/** Stacks kept for reuse, per (mapped size, guard, commit); bounded so idle memory stays small. */
+/**
+ * Stacks kept for reuse, per (mapped size, guard, commit); bounded so idle memory stays small. A
+ * stack travels with its control-block view, so a reused stack costs no JNI call to re-wrap.
+ */
 final class StackPool {
+    /** A stack and the native-order view of its control block. */
+    record Lease(NativeStack stack, ByteBuffer view) {
+        static Lease of(NativeStack stack) {
+            ByteBuffer view = new Pointer(stack.controlBlock()).getByteBuffer(0, FiberControlBlock.SIZE)
+                    .order(ByteOrder.nativeOrder());
+            return new Lease(stack, view);
+        }
+    }
+
     /** Stacks kept per shape; more are returned to the OS. */
     static final int MAX_IDLE_PER_SHAPE = 64;
 
@@ -17,7 +33,7 @@ final class StackPool {
     }
 
     private final StackMemory memory;
-    private final Map<Shape, ArrayDeque<NativeStack>> idle = new HashMap<>();
+    private final Map<Shape, ArrayDeque<Lease>> idle = new HashMap<>();
     private boolean closed;
 
     StackPool(StackMemory memory) {
@@ -30,31 +46,32 @@ final class StackPool {
         return (options.size() + page - 1) / page * page;
     }
 
-    NativeStack acquire(StackOptions options) {
+    Lease acquire(StackOptions options) {
         long size = roundedSize(options);
         boolean eager = options.commit() == StackOptions.Commit.EAGER;
         if (options.pooled()) {
             Shape shape = new Shape(size, options.guardPage(), eager);
             synchronized (this) {
-                ArrayDeque<NativeStack> q = idle.get(shape);
-                NativeStack s = q == null ? null : q.pollFirst();
+                ArrayDeque<Lease> q = idle.get(shape);
+                Lease s = q == null ? null : q.pollFirst();
                 if (s != null) {
                     return s;
                 }
             }
         }
-        return memory.allocate(size, options.guardPage(), eager);
+        return Lease.of(memory.allocate(size, options.guardPage(), eager));
     }
 
-    void release(NativeStack stack, boolean pooled) {
+    void release(Lease lease, boolean pooled) {
+        NativeStack stack = lease.stack();
         if (pooled) {
             Shape shape = new Shape(stack.mappingSize() - stack.guardSize(), stack.guardSize() != 0,
                     stack.committed());
             synchronized (this) {
                 if (!closed) {
-                    ArrayDeque<NativeStack> q = idle.computeIfAbsent(shape, k -> new ArrayDeque<>());
+                    ArrayDeque<Lease> q = idle.computeIfAbsent(shape, k -> new ArrayDeque<>());
                     if (q.size() < MAX_IDLE_PER_SHAPE) {
-                        q.addFirst(stack);
+                        q.addFirst(lease);
                         return;
                     }
                 }
@@ -65,21 +82,21 @@ final class StackPool {
 
     synchronized int idleCount() {
         int n = 0;
-        for (ArrayDeque<NativeStack> q : idle.values()) {
+        for (ArrayDeque<Lease> q : idle.values()) {
             n += q.size();
         }
         return n;
     }
 
     void close() {
-        List<NativeStack> all = new ArrayList<>();
+        List<Lease> all = new ArrayList<>();
         synchronized (this) {
             closed = true;
             idle.values().forEach(all::addAll);
             idle.clear();
         }
-        for (NativeStack s : all) {
-            memory.release(s);
+        for (Lease s : all) {
+            memory.release(s.stack());
         }
     }
 }

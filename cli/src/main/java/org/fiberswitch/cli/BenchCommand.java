@@ -42,7 +42,7 @@ final class BenchCommand implements Callable<Integer> {
     private int iterations;
 
     @Option(names = "--batches", defaultValue = "9", paramLabel = "B",
-            description = "Timed batches per row, after 3 warm-up batches; the median is shown (default: ${DEFAULT-VALUE}).")
+            description = "Timed batches per row, after >= 300 ms of warm-up; the median is shown (default: ${DEFAULT-VALUE}).")
     private int batches;
 
     @CommandLine.Spec
@@ -80,7 +80,7 @@ final class BenchCommand implements Callable<Integer> {
             out.printf("bench    java %s (%s), %d cpus, provider %s, accelerator %s%n",
                     System.getProperty("java.version"), System.getProperty("java.vm.name"),
                     Runtime.getRuntime().availableProcessors(), r.providerId(), r.accelerator());
-            out.printf("         median of %d batches of %d ops (thread handoffs: %d) after 3 warm-up batches%n",
+            out.printf("         median of %d batches of %d ops (thread handoffs: %d), after >= 300 ms of warm-up per row%n",
                     b, n, Math.max(20, n / 50));
             out.flush();
             AbiProbes probes = r.port().probes();
@@ -146,7 +146,9 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Median ns per op over the batches. */
     private double time(int batches, int n, Op op) throws Exception {
-        for (int w = 0; w < 3; w++) {
+        // At least 3 batches and 300 ms, so the JIT has compiled the path before it is timed.
+        long warmUntil = System.nanoTime() + 300_000_000L;
+        for (int w = 0; w < 3 || System.nanoTime() < warmUntil; w++) {
             op.run(n);
         }
         double[] t = new double[batches];

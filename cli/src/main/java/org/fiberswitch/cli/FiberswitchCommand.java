@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code fiberswitch}: the top-level command. */
 @Command(name = "fiberswitch", mixinStandardHelpOptions = true, version = "fiberswitch 0.1.0-SNAPSHOT",
         description = "Native code on stackful fibers, driven from Java.",
-        subcommands = {DoctorCommand.class, ConformanceCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DoctorCommand.class, ConformanceCommand.class, BenchCommand.class,
+            CommandLine.HelpCommand.class})
 public final class FiberswitchCommand implements Runnable {
 
     @CommandLine.Spec

@@ -89,6 +89,9 @@ public abstract class SwitchProviderConformance {
         assumeTrue(provider.isSupported(), () -> "provider " + provider.id() + " is not made for os.name="
                 + System.getProperty("os.name") + ", os.arch=" + System.getProperty("os.arch"));
         runtime = FiberRuntime.open(provider);
+        // The report cell names an accelerator in use (e.g. linux-x64-sysv+ffm).
+        reporter.publishEntry(PROVIDER_ENTRY, provider.id()
+                + ("none".equals(runtime.accelerator()) ? "" : "+" + runtime.accelerator()));
         port = runtime.port();
         probes = port.probes();
     }

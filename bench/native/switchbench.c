@@ -1,0 +1,200 @@
+/*
+ * Native switch benchmark: fiberswitch's exported switch (the committed libfiberswitch.so) in a
+ * resume/yield ping-pong, beside Boost.Context jump_fcontext and glibc swapcontext, in one process.
+ * Each round trip is two switches; results are ns per switch (median of batches).
+ *
+ *   switchbench [iterations] [which]   which = all | fs | alt | boost | ucontext | none
+ * "none" runs nothing but the process start-up: run.sh uses it with callgrind, together with N and
+ * 2N iterations of one kind, to count instructions per switch.
+ */
+#define _GNU_SOURCE
+#include "fiberswitch.h"
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <ucontext.h>
+
+/* Not in the public header: built by the runtime, called here to start a fiber by hand. */
+void fiberswitch_prepare(void *fcb);
+
+/* The candidate sequence in alt_switch.S (same FCB layout). */
+intptr_t alt_resume(void *fcb, intptr_t value);
+intptr_t alt_yield(void *fcb, intptr_t value);
+void alt_prepare(void *fcb);
+
+/* Boost.Context's C ABI (boost/context/detail/fcontext.hpp only has a C++ header). */
+typedef void *fcontext_t;
+typedef struct { fcontext_t fctx; void *data; } transfer_t;
+extern transfer_t jump_fcontext(fcontext_t const to, void *vp);
+extern fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t));
+
+#define STACK (256 * 1024)
+#define BATCHES 11
+
+static double now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void *map_stack(void) {
+    void *p = mmap(NULL, STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED) { perror("mmap"); exit(1); }
+    return p;
+}
+
+/* ---- fiberswitch (and the alt sequence): the FCB sits at the top of the mapping */
+
+static intptr_t echo_fs(void *self, intptr_t v) {
+    for (;;) v = fiberswitch_yield(self, v + 1);
+    return 0;
+}
+
+static intptr_t echo_alt(void *self, intptr_t v) {
+    for (;;) v = alt_yield(self, v + 1);
+    return 0;
+}
+
+static void *make_fcb(intptr_t (*fn)(void *, intptr_t), int alt) {
+    char *base = map_stack();
+    char *fcb = base + STACK - FCB_SIZE;
+    memset(fcb, 0, FCB_SIZE);
+    *(uint32_t *)(fcb + FCB_MAGIC) = FCB_MAGIC_VALUE;
+    *(uint32_t *)(fcb + FCB_MAGIC + 4) = FIBERSWITCH_ABI_VERSION;
+    *(void **)(fcb + FCB_FUNCTION) = (void *)fn;
+    *(void **)(fcb + FCB_ARGS) = fcb;
+    *(void **)(fcb + FCB_STACK_LO) = base;
+    *(void **)(fcb + FCB_STACK_HI) = fcb;
+    if (alt) alt_prepare(fcb); else fiberswitch_prepare(fcb);
+    return fcb;
+}
+
+static __attribute__((noinline)) intptr_t run_fs(void *fcb, long n) {
+    intptr_t v = 0;
+    for (long i = 0; i < n; i++) v = fiberswitch_resume(fcb, v);
+    return v;
+}
+
+static __attribute__((noinline)) intptr_t run_alt(void *fcb, long n) {
+    intptr_t v = 0;
+    for (long i = 0; i < n; i++) v = alt_resume(fcb, v);
+    return v;
+}
+
+/* ---- Boost.Context */
+
+static void echo_boost(transfer_t t) {
+    intptr_t v = (intptr_t)t.data;
+    for (;;) {
+        t = jump_fcontext(t.fctx, (void *)(v + 1));
+        v = (intptr_t)t.data;
+    }
+}
+
+static fcontext_t boost_ctx;
+
+static __attribute__((noinline)) intptr_t run_boost(long n) {
+    intptr_t v = 0;
+    for (long i = 0; i < n; i++) {
+        transfer_t t = jump_fcontext(boost_ctx, (void *)v);
+        boost_ctx = t.fctx;
+        v = (intptr_t)t.data;
+    }
+    return v;
+}
+
+/* ---- glibc ucontext */
+
+static ucontext_t uc_main, uc_fiber;
+static volatile intptr_t uc_value;
+
+static void echo_uc(void) {
+    for (;;) {
+        uc_value++;
+        swapcontext(&uc_fiber, &uc_main);
+    }
+}
+
+static __attribute__((noinline)) intptr_t run_uc(long n) {
+    for (long i = 0; i < n; i++) swapcontext(&uc_main, &uc_fiber);
+    return uc_value;
+}
+
+/* ---- driver */
+
+enum { FS, ALT, BOOST, UC, KINDS };
+static const char *names[KINDS] = {
+    "fiberswitch_resume/yield (libfiberswitch.so)",
+    "candidate: pop+jmp, red-zone env (alt_switch.S)",
+    "Boost.Context jump_fcontext (full FP control)",
+    "glibc swapcontext",
+};
+static void *fcb_fs, *fcb_alt;
+
+static intptr_t run(int k, long n) {
+    switch (k) {
+    case FS: return run_fs(fcb_fs, n);
+    case ALT: return run_alt(fcb_alt, n);
+    case BOOST: return run_boost(n);
+    default: return run_uc(n);
+    }
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+    long n = argc > 1 ? atol(argv[1]) : 2000000;
+    const char *which = argc > 2 ? argv[2] : "all";
+    int only = -1;
+    if (!strcmp(which, "fs")) only = FS;
+    else if (!strcmp(which, "alt")) only = ALT;
+    else if (!strcmp(which, "boost")) only = BOOST;
+    else if (!strcmp(which, "ucontext")) only = UC;
+    else if (!strcmp(which, "none")) only = KINDS;
+    else if (strcmp(which, "all")) { fprintf(stderr, "unknown kind %s\n", which); return 2; }
+
+    fcb_fs = make_fcb(echo_fs, 0);
+    fcb_alt = make_fcb(echo_alt, 1);
+    char *bs = map_stack();
+    boost_ctx = make_fcontext(bs + STACK, STACK, echo_boost);
+    getcontext(&uc_fiber);
+    uc_fiber.uc_stack.ss_sp = map_stack();
+    uc_fiber.uc_stack.ss_size = STACK;
+    uc_fiber.uc_link = NULL;
+    makecontext(&uc_fiber, echo_uc, 0);
+
+    for (int k = 0; k < KINDS; k++) {
+        /* Each round trip must add exactly 1: the echo really ran on the other stack. */
+        intptr_t a = run(k, 1), b = run(k, 10);
+        if (k == UC ? b != a + 10 : (a != 1 || b != 10)) { fprintf(stderr, "%s: ping-pong check failed (%ld, %ld)\n", names[k], (long)a, (long)b); return 1; }
+    }
+    if (only >= 0) {
+        /* One kind, no timing: for callgrind. */
+        intptr_t v = only < KINDS ? run(only, n) : 0;
+        return v == -1;
+    }
+    double med[KINDS];
+    for (int k = 0; k < KINDS; k++) {
+        long per = k == UC ? n / 10 : n;  /* swapcontext makes a syscall per switch */
+        run(k, per / 10);                 /* warm up */
+        double t[BATCHES];
+        for (int b = 0; b < BATCHES; b++) {
+            double t0 = now_ns();
+            intptr_t v = run(k, per);
+            t[b] = (now_ns() - t0) / (2.0 * per);
+            if (v == -1) puts("");
+        }
+        qsort(t, BATCHES, sizeof t[0], cmp_double);
+        med[k] = t[BATCHES / 2];
+    }
+    printf("%-54s %10s %10s\n", "switch (ping-pong, 2 switches per round trip)", "ns/switch", "vs boost");
+    for (int k = 0; k < KINDS; k++)
+        printf("%-54s %10.2f %9.2fx\n", names[k], med[k], med[k] / med[BOOST]);
+    return 0;
+}
