@@ -6,11 +6,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.ToLongFunction;
-import org.fiberswitch.spi.AbiProbes;
 import org.fiberswitch.spi.CallbackSupport;
 import org.fiberswitch.spi.Capability;
 import org.fiberswitch.spi.StackMemory;
-import org.fiberswitch.spi.SwitchPort;
+import org.fiberswitch.spi.ExportedSymbolsPort;
 
 /**
  * A {@link SwitchPort} over code that is not loaded as a library: every entry point is called by
@@ -18,7 +17,7 @@ import org.fiberswitch.spi.SwitchPort;
  * Mach-O {@code __text} on Linux) and to mutation-test itself (a patched copy of a working port
  * must fail the right rules). Slower than a real port's direct mapping; for tests only.
  */
-public final class AddressedPort implements SwitchPort, AbiProbes {
+public final class AddressedPort extends ExportedSymbolsPort {
     private final ToLongFunction<String> symbols;
     private final StackMemory memory;
     private final CallbackSupport callbacks;
@@ -35,6 +34,7 @@ public final class AddressedPort implements SwitchPort, AbiProbes {
      */
     public AddressedPort(ToLongFunction<String> symbols, StackMemory memory, CallbackSupport callbacks,
             Set<Capability> capabilities, List<String> calleeSaved) {
+        super(symbols);
         this.symbols = symbols;
         this.memory = memory;
         this.callbacks = callbacks;
@@ -79,21 +79,6 @@ public final class AddressedPort implements SwitchPort, AbiProbes {
     }
 
     @Override
-    public long entryPointAddress(String cName) {
-        return symbols.applyAsLong(cName);
-    }
-
-    @Override
-    public long yieldAddress() {
-        return address("fiberswitch_yield");
-    }
-
-    @Override
-    public long callbackStubsAddress() {
-        return address("fiberswitch_callback_stubs");
-    }
-
-    @Override
     public CallbackSupport callbackSupport() {
         return callbacks;
     }
@@ -109,28 +94,13 @@ public final class AddressedPort implements SwitchPort, AbiProbes {
     }
 
     @Override
-    public AbiProbes probes() {
-        return this;
-    }
-
-    @Override
     public List<String> calleeSavedRegisters() {
         return calleeSaved;
     }
 
     @Override
-    public long registersEntry() {
-        return address("fiberswitch_probe_registers");
-    }
-
-    @Override
     public long resumeCheckingRegisters(long fcb, long value, long seed) {
         return call("fiberswitch_probe_resume_registers", fcb, value, seed);
-    }
-
-    @Override
-    public long fpEnvEntry() {
-        return address("fiberswitch_probe_fpenv");
     }
 
     @Override
@@ -143,23 +113,4 @@ public final class AddressedPort implements SwitchPort, AbiProbes {
         return call("fiberswitch_probe_read_fpenv");
     }
 
-    @Override
-    public long echoEntry() {
-        return address("fiberswitch_probe_echo");
-    }
-
-    @Override
-    public long alignmentEntry() {
-        return address("fiberswitch_probe_alignment");
-    }
-
-    @Override
-    public long callbackEntry() {
-        return address("fiberswitch_probe_callback");
-    }
-
-    @Override
-    public long recursionEntry() {
-        return address("fiberswitch_probe_recurse");
-    }
 }

@@ -56,7 +56,16 @@ public final class OverflowChild {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=" + dir.toAbsolutePath() + File.separator + "hs_err_%p.log",
-                "-cp", absoluteClassPath(), OverflowChild.class.getName(), providerClass));
+                "-cp", absoluteClassPath()));
+        // Where native libraries may be extracted and found must reach the child too.
+        for (String key : new String[] {"jna.tmpdir", "jna.library.path", "java.io.tmpdir", "jna.nosys"}) {
+            String value = System.getProperty(key);
+            if (value != null) {
+                cmd.add("-D" + key + "=" + value);
+            }
+        }
+        cmd.add(OverflowChild.class.getName());
+        cmd.add(providerClass);
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
         boolean exited = p.waitFor(60, TimeUnit.SECONDS);
         if (!exited) {

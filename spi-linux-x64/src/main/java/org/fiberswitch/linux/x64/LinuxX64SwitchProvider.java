@@ -5,7 +5,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import org.fiberswitch.spi.AbiProbes;
+import org.fiberswitch.spi.ExportedSymbolsPort;
 import org.fiberswitch.spi.CallbackSupport;
 import org.fiberswitch.spi.Capability;
 import org.fiberswitch.spi.FiberControlBlock;
@@ -46,30 +46,24 @@ public final class LinuxX64SwitchProvider extends LazySwitchProvider {
             LinuxX64Native.bind();
         } catch (UnsatisfiedLinkError e) {
             throw new UnsatisfiedLinkError("cannot load libfiberswitch.so (" + e.getMessage() + "). JNA extracts it"
-                    + " from the jar into jna.tmpdir (default java.io.tmpdir=" + System.getProperty("java.io.tmpdir")
-                    + "); if that directory is mounted noexec or read-only, set -Djna.tmpdir to a writable, exec-"
-                    + "allowed directory, or put the library on -Djna.library.path");
+                    + " from the jar into -Djna.tmpdir if set, else ~/.cache/JNA/temp, else java.io.tmpdir ("
+                    + System.getProperty("java.io.tmpdir") + "); if those are read-only or mounted noexec, set"
+                    + " -Djna.tmpdir to a writable directory that allows executables, or put the library on"
+                    + " -Djna.library.path");
         }
         return new Port();
     }
 
     /** The bound port: switch, stack memory and probes. */
-    static final class Port implements SwitchPort, StackMemory, AbiProbes {
+    static final class Port extends ExportedSymbolsPort implements StackMemory {
         private static final CallbackSupport CALLBACKS = new CallbackSupport(8, 8, 8, FiberControlBlock.STUB_TAGS,
                 "System V: integer positions 0-5 are rdi, rsi, rdx, rcx, r8, r9, positions 6-7 the first two "
                         + "stack arguments; float positions 0-7 are xmm0-xmm7");
 
         private final long pageSize;
-        private final long yield = LinuxX64Native.address("fiberswitch_yield");
-        private final long stubs = LinuxX64Native.address("fiberswitch_callback_stubs");
-        private final long registersEntry = LinuxX64Native.address("fiberswitch_probe_registers");
-        private final long fpEnvEntry = LinuxX64Native.address("fiberswitch_probe_fpenv");
-        private final long alignmentEntry = LinuxX64Native.address("fiberswitch_probe_alignment");
-        private final long echoEntry = LinuxX64Native.address("fiberswitch_probe_echo");
-        private final long callbackEntry = LinuxX64Native.address("fiberswitch_probe_callback");
-        private final long recursionEntry = LinuxX64Native.address("fiberswitch_probe_recurse");
 
         Port() {
+            super(LinuxX64Native::exportedAddress);
             long page = LinuxX64Native.Libc.sysconf(LinuxX64Native.Libc.SC_PAGESIZE);
             this.pageSize = page > 0 ? page : 4096;
         }
@@ -95,28 +89,6 @@ public final class LinuxX64SwitchProvider extends LazySwitchProvider {
         }
 
         @Override
-        public long entryPointAddress(String cName) {
-            if (!cName.startsWith("fiberswitch_")) {
-                return 0L;
-            }
-            try {
-                return LinuxX64Native.address(cName);
-            } catch (UnsatisfiedLinkError e) {
-                return 0L;
-            }
-        }
-
-        @Override
-        public long yieldAddress() {
-            return yield;
-        }
-
-        @Override
-        public long callbackStubsAddress() {
-            return stubs;
-        }
-
-        @Override
         public CallbackSupport callbackSupport() {
             return CALLBACKS;
         }
@@ -130,11 +102,6 @@ public final class LinuxX64SwitchProvider extends LazySwitchProvider {
         public Set<Capability> capabilities() {
             return EnumSet.of(Capability.CALLBACK_FLOAT_ARGUMENTS, Capability.GUARD_PAGES, Capability.LAZY_COMMIT,
                     Capability.UNWIND_TABLES);
-        }
-
-        @Override
-        public AbiProbes probes() {
-            return this;
         }
 
         // ---- StackMemory
@@ -199,18 +166,8 @@ public final class LinuxX64SwitchProvider extends LazySwitchProvider {
         }
 
         @Override
-        public long registersEntry() {
-            return registersEntry;
-        }
-
-        @Override
         public long resumeCheckingRegisters(long fcb, long value, long seed) {
             return LinuxX64Native.fiberswitch_probe_resume_registers(fcb, value, seed);
-        }
-
-        @Override
-        public long fpEnvEntry() {
-            return fpEnvEntry;
         }
 
         @Override
@@ -223,24 +180,5 @@ public final class LinuxX64SwitchProvider extends LazySwitchProvider {
             return LinuxX64Native.fiberswitch_probe_read_fpenv();
         }
 
-        @Override
-        public long echoEntry() {
-            return echoEntry;
-        }
-
-        @Override
-        public long alignmentEntry() {
-            return alignmentEntry;
-        }
-
-        @Override
-        public long callbackEntry() {
-            return callbackEntry;
-        }
-
-        @Override
-        public long recursionEntry() {
-            return recursionEntry;
-        }
     }
 }

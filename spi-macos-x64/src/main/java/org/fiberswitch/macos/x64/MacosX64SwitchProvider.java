@@ -4,7 +4,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import org.fiberswitch.spi.AbiProbes;
+import org.fiberswitch.spi.ExportedSymbolsPort;
 import org.fiberswitch.spi.CallbackSupport;
 import org.fiberswitch.spi.Capability;
 import org.fiberswitch.spi.FiberControlBlock;
@@ -73,21 +73,17 @@ public final class MacosX64SwitchProvider extends LazySwitchProvider {
     }
 
     /** The bound port: switch, stack memory and probes. */
-    static final class Port implements SwitchPort, AbiProbes {
+    static final class Port extends ExportedSymbolsPort {
         static final CallbackSupport CALLBACKS = new CallbackSupport(8, 8, 8, FiberControlBlock.STUB_TAGS,
                 "System V: integer positions 0-5 are rdi, rsi, rdx, rcx, r8, r9, positions 6-7 the first two "
                         + "stack arguments; float positions 0-7 are xmm0-xmm7");
 
         private final MacosStackMemory memory = new MacosStackMemory(
                 MacosX64Native.Libc.sysconf(MacosX64Native.Libc.SC_PAGESIZE), MacosStackMemory.Mman.libc());
-        private final long yield = MacosX64Native.address("fiberswitch_yield");
-        private final long stubs = MacosX64Native.address("fiberswitch_callback_stubs");
-        private final long registersEntry = MacosX64Native.address("fiberswitch_probe_registers");
-        private final long fpEnvEntry = MacosX64Native.address("fiberswitch_probe_fpenv");
-        private final long echoEntry = MacosX64Native.address("fiberswitch_probe_echo");
-        private final long alignmentEntry = MacosX64Native.address("fiberswitch_probe_alignment");
-        private final long callbackEntry = MacosX64Native.address("fiberswitch_probe_callback");
-        private final long recursionEntry = MacosX64Native.address("fiberswitch_probe_recurse");
+
+        Port() {
+            super(MacosX64Native::exportedAddress);
+        }
 
         @Override
         public long abiVersion() {
@@ -107,28 +103,6 @@ public final class MacosX64SwitchProvider extends LazySwitchProvider {
         @Override
         public long resume(long fcb, long value) {
             return MacosX64Native.fiberswitch_resume(fcb, value);
-        }
-
-        @Override
-        public long entryPointAddress(String cName) {
-            if (!cName.startsWith("fiberswitch_")) {
-                return 0L;
-            }
-            try {
-                return MacosX64Native.address(cName);
-            } catch (UnsatisfiedLinkError e) {
-                return 0L;
-            }
-        }
-
-        @Override
-        public long yieldAddress() {
-            return yield;
-        }
-
-        @Override
-        public long callbackStubsAddress() {
-            return stubs;
         }
 
         @Override
@@ -155,11 +129,6 @@ public final class MacosX64SwitchProvider extends LazySwitchProvider {
                     Capability.UNWIND_TABLES);
         }
 
-        @Override
-        public AbiProbes probes() {
-            return this;
-        }
-
         // ---- AbiProbes
 
         @Override
@@ -168,18 +137,8 @@ public final class MacosX64SwitchProvider extends LazySwitchProvider {
         }
 
         @Override
-        public long registersEntry() {
-            return registersEntry;
-        }
-
-        @Override
         public long resumeCheckingRegisters(long fcb, long value, long seed) {
             return MacosX64Native.fiberswitch_probe_resume_registers(fcb, value, seed);
-        }
-
-        @Override
-        public long fpEnvEntry() {
-            return fpEnvEntry;
         }
 
         @Override
@@ -192,24 +151,5 @@ public final class MacosX64SwitchProvider extends LazySwitchProvider {
             return MacosX64Native.fiberswitch_probe_read_fpenv();
         }
 
-        @Override
-        public long echoEntry() {
-            return echoEntry;
-        }
-
-        @Override
-        public long alignmentEntry() {
-            return alignmentEntry;
-        }
-
-        @Override
-        public long callbackEntry() {
-            return callbackEntry;
-        }
-
-        @Override
-        public long recursionEntry() {
-            return recursionEntry;
-        }
     }
 }

@@ -31,6 +31,15 @@ final class WindowsX64Native {
         return library;
     }
 
+    /** The address of an exported function, or 0 when the library does not export it. */
+    static long exportedAddress(String symbol) {
+        try {
+            return address(symbol);
+        } catch (UnsatisfiedLinkError e) {
+            return 0L;
+        }
+    }
+
     static long address(String symbol) {
         return Pointer.nativeValue(bind().getFunction(symbol));
     }

@@ -5,7 +5,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import org.fiberswitch.spi.AbiProbes;
+import org.fiberswitch.spi.ExportedSymbolsPort;
 import org.fiberswitch.spi.CallbackSupport;
 import org.fiberswitch.spi.Capability;
 import org.fiberswitch.spi.FiberControlBlock;
@@ -56,7 +56,7 @@ public final class WindowsX64SwitchProvider extends LazySwitchProvider {
     }
 
     /** The bound port: switch, stack memory and probes. */
-    static final class Port implements SwitchPort, AbiProbes {
+    static final class Port extends ExportedSymbolsPort {
         static final CallbackSupport CALLBACKS = new CallbackSupport(8, 8, 4, FiberControlBlock.STUB_TAGS,
                 "Microsoft x64: arguments are positional; positions 0-3 are rcx, rdx, r8, r9 (or xmm0-xmm3 for"
                         + " floats), positions 4-7 the stack slots above the return address and the 32-byte home"
@@ -68,16 +68,9 @@ public final class WindowsX64SwitchProvider extends LazySwitchProvider {
                 "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 
         private final WindowsStackMemory memory;
-        private final long yield = WindowsX64Native.address("fiberswitch_yield");
-        private final long stubs = WindowsX64Native.address("fiberswitch_callback_stubs");
-        private final long registersEntry = WindowsX64Native.address("fiberswitch_probe_registers");
-        private final long fpEnvEntry = WindowsX64Native.address("fiberswitch_probe_fpenv");
-        private final long alignmentEntry = WindowsX64Native.address("fiberswitch_probe_alignment");
-        private final long echoEntry = WindowsX64Native.address("fiberswitch_probe_echo");
-        private final long callbackEntry = WindowsX64Native.address("fiberswitch_probe_callback");
-        private final long recursionEntry = WindowsX64Native.address("fiberswitch_probe_recurse");
 
         Port(WindowsStackMemory memory) {
+            super(WindowsX64Native::exportedAddress);
             this.memory = memory;
         }
 
@@ -111,28 +104,6 @@ public final class WindowsX64SwitchProvider extends LazySwitchProvider {
         }
 
         @Override
-        public long entryPointAddress(String cName) {
-            if (!cName.startsWith("fiberswitch_")) {
-                return 0L;
-            }
-            try {
-                return WindowsX64Native.address(cName);
-            } catch (UnsatisfiedLinkError e) {
-                return 0L;
-            }
-        }
-
-        @Override
-        public long yieldAddress() {
-            return yield;
-        }
-
-        @Override
-        public long callbackStubsAddress() {
-            return stubs;
-        }
-
-        @Override
         public CallbackSupport callbackSupport() {
             return CALLBACKS;
         }
@@ -146,11 +117,6 @@ public final class WindowsX64SwitchProvider extends LazySwitchProvider {
         public Set<Capability> capabilities() {
             return EnumSet.of(Capability.CALLBACK_FLOAT_ARGUMENTS, Capability.GUARD_PAGES, Capability.LAZY_COMMIT,
                     Capability.TEB_FULL_SWAP, Capability.TEB_STACK_LIMIT_TRICK);
-        }
-
-        @Override
-        public AbiProbes probes() {
-            return this;
         }
 
         /**
@@ -172,18 +138,8 @@ public final class WindowsX64SwitchProvider extends LazySwitchProvider {
         }
 
         @Override
-        public long registersEntry() {
-            return registersEntry;
-        }
-
-        @Override
         public long resumeCheckingRegisters(long fcb, long value, long seed) {
             return WindowsX64Native.fiberswitch_probe_resume_registers(fcb, value, seed);
-        }
-
-        @Override
-        public long fpEnvEntry() {
-            return fpEnvEntry;
         }
 
         @Override
@@ -196,24 +152,5 @@ public final class WindowsX64SwitchProvider extends LazySwitchProvider {
             return WindowsX64Native.fiberswitch_probe_read_fpenv();
         }
 
-        @Override
-        public long echoEntry() {
-            return echoEntry;
-        }
-
-        @Override
-        public long alignmentEntry() {
-            return alignmentEntry;
-        }
-
-        @Override
-        public long callbackEntry() {
-            return callbackEntry;
-        }
-
-        @Override
-        public long recursionEntry() {
-            return recursionEntry;
-        }
     }
 }
