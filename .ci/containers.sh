@@ -48,7 +48,6 @@ fi
 
 step "docker daemon"
 if ! docker info >/dev/null 2>&1; then
-  mkdir -p target
   log=$(mktemp /tmp/fiberswitch-dockerd.XXXXXX.log)
   echo "starting dockerd --bridge=none (log: $log)"
   nohup dockerd --bridge=none >"$log" 2>&1 &
@@ -71,7 +70,7 @@ host_mirror() {
       | awk '{for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; break }}'
     grep -hE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null \
       | awk '{for (i = 2; i <= NF; i++) print $i}'
-  } | sed 's:/*$::' | grep -E '/debian$' | head -1
+  } | sed 's:/*$::' | grep -E '/debian$' | awk 'NR == 1'
 }
 
 step "images"
@@ -115,7 +114,8 @@ for entry in "${SUITES[@]}"; do
     fi
   fi
   docker tag "$image" "fiberswitch/debian:$suite"
-  docker run --rm --network none "$image" java -version 2>&1 | head -1 | sed "s/^/  $suite: /"
+  jv=$(docker run --rm --network none "$image" java -version 2>&1 || true)
+  echo "  $suite: ${jv%%$'\n'*}"
 done
 
 if $images_only; then
