@@ -19,13 +19,11 @@ import org.fiberswitch.spi.FiberControlBlock;
  */
 public final class CallbackEvent implements FiberEvent {
     private final Fiber fiber;
-    private final long atSwitch;
     private final int stubId;
     private final ByteBuffer view;
 
-    CallbackEvent(Fiber fiber, long atSwitch, int stubId, ByteBuffer view) {
+    CallbackEvent(Fiber fiber, int stubId, ByteBuffer view) {
         this.fiber = fiber;
-        this.atSwitch = atSwitch;
         this.stubId = stubId;
         this.view = view;
     }
@@ -95,7 +93,7 @@ public final class CallbackEvent implements FiberEvent {
     }
 
     private void ensureCurrent() {
-        if (!fiber.isCurrent(this, atSwitch)) {
+        if (!fiber.isCurrent(this)) {
             throw new FiberStateException("this callback event of fiber " + fiber.id()
                     + " is stale: the fiber has been resumed or closed since; read the arguments"
                     + " and reply before resuming it again");

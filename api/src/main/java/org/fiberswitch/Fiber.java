@@ -52,9 +52,10 @@ public final class Fiber implements AutoCloseable {
     private ByteBuffer view;
     private long result;
     private Throwable failure;
-    /** Counts switches out, so a {@link CallbackEvent} can tell it is stale. */
-    private long switches;
-    /** The callback the fiber waits in, or null when it waits at a yield. */
+    /**
+     * The callback the fiber waits in, or null when it waits at a yield. Every switch out replaces
+     * it, so it alone tells a {@link CallbackEvent} whether it is still current.
+     */
     private CallbackEvent pending;
 
     Fiber(FiberRuntime runtime, long id, long function, FiberArguments arguments, StackOptions options) {
@@ -199,7 +200,6 @@ public final class Fiber implements AutoCloseable {
     }
 
     private FiberEvent switchedOut(long transfer) {
-        switches++;
         long exit = view.getLong(FiberControlBlock.EXIT);
         if (exit == FiberControlBlock.EXIT_YIELD) {
             pending = null;
@@ -208,7 +208,7 @@ public final class Fiber implements AutoCloseable {
         }
         if (exit == FiberControlBlock.EXIT_CALLBACK) {
             int stubId = (int) view.getLong(FiberControlBlock.CALLBACK_ID);
-            CallbackEvent event = new CallbackEvent(this, switches, stubId, view);
+            CallbackEvent event = new CallbackEvent(this, stubId, view);
             pending = event;
             STATE.setRelease(this, FiberState.SUSPENDED);
             return event;
@@ -226,8 +226,8 @@ public final class Fiber implements AutoCloseable {
     }
 
     /** True while {@code event} is the callback this fiber waits in. */
-    boolean isCurrent(CallbackEvent event, long atSwitch) {
-        return pending == event && switches == atSwitch && state == FiberState.SUSPENDED;
+    boolean isCurrent(CallbackEvent event) {
+        return pending == event && state == FiberState.SUSPENDED;
     }
 
     /**
