@@ -1,5 +1,7 @@
 package org.fiberswitch.spi;
 
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Pointer;
 import java.util.function.ToLongFunction;
 
 /**
@@ -34,6 +36,20 @@ public abstract class ExportedSymbolsPort implements SwitchPort, AbiProbes {
         this.alignmentEntry = required("fiberswitch_probe_alignment");
         this.callbackEntry = required("fiberswitch_probe_callback");
         this.recursionEntry = required("fiberswitch_probe_recurse");
+    }
+
+    /**
+     * Exported-function lookup in a library JNA loaded: the address, or 0 when it does not export
+     * the name.
+     */
+    protected static ToLongFunction<String> exportsOf(NativeLibrary library) {
+        return cName -> {
+            try {
+                return Pointer.nativeValue(library.getFunction(cName));
+            } catch (UnsatisfiedLinkError e) {
+                return 0L;
+            }
+        };
     }
 
     private long required(String cName) {

@@ -3,7 +3,6 @@ package org.fiberswitch.linux.x64;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
-import com.sun.jna.Pointer;
 
 /**
  * The native boundary of the Linux x86-64 provider, and the only class that touches it: the
@@ -28,23 +27,6 @@ final class LinuxX64Native {
             library = lib;
         }
         return library;
-    }
-
-    /** The address of an exported function, or 0 when the library does not export it. */
-    static long exportedAddress(String symbol) {
-        try {
-            return address(symbol);
-        } catch (UnsatisfiedLinkError e) {
-            return 0L;
-        }
-    }
-
-    static long address(String symbol) {
-        return Pointer.nativeValue(bind().getFunction(symbol));
-    }
-
-    static String libraryPath() {
-        return bind().getFile() == null ? LIBRARY : bind().getFile().getPath();
     }
 
     // The switch (src/main/asm/fiberswitch_x86_64_sysv_gas.S).

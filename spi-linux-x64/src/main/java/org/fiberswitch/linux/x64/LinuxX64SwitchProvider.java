@@ -63,7 +63,7 @@ public final class LinuxX64SwitchProvider extends LazySwitchProvider {
         private final long pageSize;
 
         Port() {
-            super(LinuxX64Native::exportedAddress);
+            super(exportsOf(LinuxX64Native.bind()));
             long page = LinuxX64Native.Libc.sysconf(LinuxX64Native.Libc.SC_PAGESIZE);
             this.pageSize = page > 0 ? page : 4096;
         }

@@ -82,7 +82,7 @@ public final class MacosX64SwitchProvider extends LazySwitchProvider {
                 MacosX64Native.Libc.sysconf(MacosX64Native.Libc.SC_PAGESIZE), MacosStackMemory.Mman.libc());
 
         Port() {
-            super(MacosX64Native::exportedAddress);
+            super(exportsOf(MacosX64Native.bind()));
         }
 
         @Override

@@ -70,7 +70,7 @@ public final class WindowsX64SwitchProvider extends LazySwitchProvider {
         private final WindowsStackMemory memory;
 
         Port(WindowsStackMemory memory) {
-            super(WindowsX64Native::exportedAddress);
+            super(exportsOf(WindowsX64Native.bind()));
             this.memory = memory;
         }
 
