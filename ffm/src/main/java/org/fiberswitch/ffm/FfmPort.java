@@ -6,18 +6,12 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.util.List;
-import java.util.Set;
-import org.fiberswitch.spi.AbiProbes;
-import org.fiberswitch.spi.CallbackSupport;
-import org.fiberswitch.spi.Capability;
-import org.fiberswitch.spi.NativeStack;
-import org.fiberswitch.spi.StackMemory;
+import org.fiberswitch.spi.ForwardingSwitchPort;
 import org.fiberswitch.spi.SwitchPort;
 
 /**
  * A port in front of another, calling {@code fiberswitch_resume}, {@code fiberswitch_prepare} and
- * the resume-side and FP probes through FFM downcall handles; every other method delegates.
+ * the resume-side and FP probes through FFM downcall handles; every other method is forwarded.
  *
  * <p>The handles take the target address as their first argument and live in static finals, so
  * the JIT treats them as constants for any port, whatever library it loaded.
@@ -31,7 +25,7 @@ import org.fiberswitch.spi.SwitchPort;
  * {@code readFpEnv} is also a bounded leaf, but it stays an ordinary downcall on purpose: it is the
  * benchmarks' no-op baseline for resume and must take the same call path.
  */
-final class FfmPort implements SwitchPort, AbiProbes {
+final class FfmPort extends ForwardingSwitchPort {
     private static final Linker LINKER = Linker.nativeLinker();
     /** long f(long, long) */
     private static final MethodHandle LONG_LONG_LONG = LINKER.downcallHandle(
@@ -45,8 +39,6 @@ final class FfmPort implements SwitchPort, AbiProbes {
     private static final MethodHandle VOID_LONG_CRITICAL = LINKER.downcallHandle(
             FunctionDescriptor.ofVoid(JAVA_LONG), Linker.Option.critical(false));
 
-    private final SwitchPort port;
-    private final AbiProbes probes;
     private final MemorySegment resume;
     private final MemorySegment prepare;
     private final MemorySegment resumeRegisters;
@@ -54,8 +46,7 @@ final class FfmPort implements SwitchPort, AbiProbes {
     private final MemorySegment readFpEnv;
 
     private FfmPort(SwitchPort port) {
-        this.port = port;
-        this.probes = port.probes();
+        super(port);
         this.resume = entry(port, "fiberswitch_resume");
         this.prepare = entry(port, "fiberswitch_prepare");
         this.resumeRegisters = entry(port, "fiberswitch_probe_resume_registers");
@@ -136,95 +127,8 @@ final class FfmPort implements SwitchPort, AbiProbes {
         }
     }
 
-    // ---- delegated
-
-    @Override
-    public long abiVersion() {
-        return port.abiVersion();
-    }
-
-    @Override
-    public long layoutConstant(int index) {
-        return port.layoutConstant(index);
-    }
-
-    @Override
-    public long yieldAddress() {
-        return port.yieldAddress();
-    }
-
-    @Override
-    public long callbackStubsAddress() {
-        return port.callbackStubsAddress();
-    }
-
-    @Override
-    public CallbackSupport callbackSupport() {
-        return port.callbackSupport();
-    }
-
-    @Override
-    public StackMemory stackMemory() {
-        return port.stackMemory();
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-        return port.capabilities();
-    }
-
-    @Override
-    public AbiProbes probes() {
-        return this;
-    }
-
-    @Override
-    public long entryPointAddress(String cName) {
-        return port.entryPointAddress(cName);
-    }
-
-    @Override
-    public void initPortSlots(long fcb, NativeStack stack) {
-        port.initPortSlots(fcb, stack);
-    }
-
-    @Override
-    public List<String> calleeSavedRegisters() {
-        return probes.calleeSavedRegisters();
-    }
-
-    @Override
-    public long registersEntry() {
-        return probes.registersEntry();
-    }
-
-    @Override
-    public long fpEnvEntry() {
-        return probes.fpEnvEntry();
-    }
-
-    @Override
-    public long echoEntry() {
-        return probes.echoEntry();
-    }
-
-    @Override
-    public long alignmentEntry() {
-        return probes.alignmentEntry();
-    }
-
-    @Override
-    public long callbackEntry() {
-        return probes.callbackEntry();
-    }
-
-    @Override
-    public long recursionEntry() {
-        return probes.recursionEntry();
-    }
-
     @Override
     public String toString() {
-        return "ffm(" + port + ")";
+        return "ffm(" + delegate() + ")";
     }
 }

@@ -1,11 +1,6 @@
 package org.fiberswitch.testkit;
 
-import java.util.Set;
-import org.fiberswitch.spi.AbiProbes;
-import org.fiberswitch.spi.CallbackSupport;
-import org.fiberswitch.spi.Capability;
-import org.fiberswitch.spi.NativeStack;
-import org.fiberswitch.spi.StackMemory;
+import org.fiberswitch.spi.ForwardingSwitchPort;
 import org.fiberswitch.spi.SwitchPort;
 import org.fiberswitch.spi.SwitchProvider;
 
@@ -60,17 +55,16 @@ final class RegisterCheckingProvider implements SwitchProvider {
         return port;
     }
 
-    private final class Port implements SwitchPort {
-        private final SwitchPort real;
+    private final class Port extends ForwardingSwitchPort {
         private long seed = 0x5eed_0000L;
 
         Port(SwitchPort real) {
-            this.real = real;
+            super(real);
         }
 
         @Override
         public long resume(long fcb, long value) {
-            long mask = real.probes().resumeCheckingRegisters(fcb, value, seed++);
+            long mask = delegate().probes().resumeCheckingRegisters(fcb, value, seed++);
             synchronized (RegisterCheckingProvider.this) {
                 lost |= mask;
             }
@@ -78,59 +72,9 @@ final class RegisterCheckingProvider implements SwitchProvider {
         }
 
         @Override
-        public long abiVersion() {
-            return real.abiVersion();
-        }
-
-        @Override
-        public long layoutConstant(int index) {
-            return real.layoutConstant(index);
-        }
-
-        @Override
-        public void prepare(long fcb) {
-            real.prepare(fcb);
-        }
-
-        @Override
-        public long yieldAddress() {
-            return real.yieldAddress();
-        }
-
-        @Override
-        public long callbackStubsAddress() {
-            return real.callbackStubsAddress();
-        }
-
-        @Override
-        public CallbackSupport callbackSupport() {
-            return real.callbackSupport();
-        }
-
-        @Override
-        public StackMemory stackMemory() {
-            return real.stackMemory();
-        }
-
-        @Override
-        public Set<Capability> capabilities() {
-            return real.capabilities();
-        }
-
-        @Override
-        public AbiProbes probes() {
-            return real.probes();
-        }
-
-        @Override
         public long entryPointAddress(String cName) {
             // Hidden, so an accelerator cannot bind the native resume directly and bypass the probe.
             return 0L;
-        }
-
-        @Override
-        public void initPortSlots(long fcb, NativeStack stack) {
-            real.initPortSlots(fcb, stack);
         }
     }
 }
