@@ -45,7 +45,11 @@ public final class CallbackEvent implements FiberEvent {
 
     /** How the reply is returned. */
     public CallbackReturn returns() {
-        return (stubId & 1) == 0 ? CallbackReturn.INTEGER : CallbackReturn.DOUBLE;
+        return returnsDouble() ? CallbackReturn.DOUBLE : CallbackReturn.INTEGER;
+    }
+
+    boolean returnsDouble() {
+        return (stubId & 1) != 0;
     }
 
     /** The integer/pointer argument at {@code position}, as 64 bits. */

@@ -122,34 +122,82 @@ public final class Fiber implements AutoCloseable {
         return resume0(Double.doubleToRawLongBits(value), true);
     }
 
+    /*
+     * The resume path is split so that the JIT inlines the common case, a SUSPENDED fiber resumed
+     * with the right reply kind, into its caller: every Java frame left between a consumer's loop
+     * and the native call adds a return that the CPU's return predictor gets wrong after a stack
+     * switch. Starting, refusing and failing live in cold methods.
+     */
     private FiberEvent resume0(long value, boolean doubleReply) {
+        if (runtime.isClosed() || !STATE.compareAndSet(this, FiberState.SUSPENDED, FiberState.RUNNING)) {
+            return resumeSlow(value, doubleReply);
+        }
+        checkReplyKind(FiberState.SUSPENDED, doubleReply);
+        return switchIn(value);
+    }
+
+    /** Owning the fiber (RUNNING), refuse a reply of the wrong kind and give the fiber back as {@code was}. */
+    private void checkReplyKind(FiberState was, boolean doubleReply) {
+        CallbackEvent waiting = pending;
+        if ((waiting != null && waiting.returnsDouble()) != doubleReply) {
+            STATE.setRelease(this, was);
+            throw wrongReplyKind(waiting, doubleReply);
+        }
+    }
+
+    /** The fiber is RUNNING on this thread: switch onto it and take what it switched out with. */
+    private FiberEvent switchIn(long value) {
+        runner = Thread.currentThread();
+        long transfer;
+        try {
+            transfer = port.resume(fcb, value);
+        } catch (RuntimeException | Error e) {
+            markFailed(e);
+            throw e;
+        }
+        long exit = view.getLong(FiberControlBlock.EXIT);
+        if (exit == FiberControlBlock.EXIT_CALLBACK) {
+            CallbackEvent event = new CallbackEvent(this, (int) view.getLong(FiberControlBlock.CALLBACK_ID), view);
+            pending = event;
+            STATE.setRelease(this, FiberState.SUSPENDED);
+            return event;
+        }
+        if (exit == FiberControlBlock.EXIT_YIELD) {
+            pending = null;
+            STATE.setRelease(this, FiberState.SUSPENDED);
+            return new FiberEvent.Yielded(transfer);
+        }
+        return completedOrBroken(exit, transfer);
+    }
+
+    /** Everything but a plain resume of a suspended fiber: the first resume, and every refusal. */
+    private FiberEvent resumeSlow(long value, boolean doubleReply) {
         runtime.ensureOpen();
         FiberState s = state;
         if (s != FiberState.NEW && s != FiberState.SUSPENDED) {
             throw notResumable(s);
         }
-        CallbackEvent waiting = pending;
-        boolean waitsForDouble = waiting != null && waiting.returns() == CallbackReturn.DOUBLE;
-        if (doubleReply != waitsForDouble) {
-            throw wrongReplyKind(waiting, doubleReply);
-        }
         if (!STATE.compareAndSet(this, s, FiberState.RUNNING)) {
             throw notResumable(state);
         }
-        runner = Thread.currentThread();
-        try {
-            if (s == FiberState.NEW) {
+        checkReplyKind(s, doubleReply);
+        if (s == FiberState.NEW) {
+            runner = Thread.currentThread();
+            try {
                 start();
+            } catch (FiberStartException e) {
+                throw e;
+            } catch (RuntimeException | Error e) {
+                markFailed(e);
+            throw e;
             }
-            long transfer = port.resume(fcb, value);
-            return switchedOut(transfer);
-        } catch (FiberStartException e) {
-            throw e;
-        } catch (RuntimeException | Error e) {
-            failure = e;
-            state = FiberState.FAILED;
-            throw e;
         }
+        return switchIn(value);
+    }
+
+    private void markFailed(Throwable e) {
+        failure = e;
+        state = FiberState.FAILED;
     }
 
     private void start() {
@@ -199,20 +247,7 @@ public final class Fiber implements AutoCloseable {
         return (FiberStartException) failure;
     }
 
-    private FiberEvent switchedOut(long transfer) {
-        long exit = view.getLong(FiberControlBlock.EXIT);
-        if (exit == FiberControlBlock.EXIT_YIELD) {
-            pending = null;
-            STATE.setRelease(this, FiberState.SUSPENDED);
-            return new FiberEvent.Yielded(transfer);
-        }
-        if (exit == FiberControlBlock.EXIT_CALLBACK) {
-            int stubId = (int) view.getLong(FiberControlBlock.CALLBACK_ID);
-            CallbackEvent event = new CallbackEvent(this, stubId, view);
-            pending = event;
-            STATE.setRelease(this, FiberState.SUSPENDED);
-            return event;
-        }
+    private FiberEvent completedOrBroken(long exit, long transfer) {
         if (exit == FiberControlBlock.EXIT_DONE) {
             result = transfer;
             pending = null;

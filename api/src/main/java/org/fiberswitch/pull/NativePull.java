@@ -81,9 +81,13 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
     private State state = State.OPEN;
     /** Why it is FAILED, for the message of later misuse. */
     private Throwable failure;
-    /** The event the fiber waits in, and the step that says what to reply to it. */
+    /**
+     * The event the fiber waits in, and the reply the mapper's step chose for it. The step itself
+     * is not kept, so that the JIT can drop its allocation.
+     */
     private FiberEvent waiting;
-    private Step<T> owed;
+    private long owedReply;
+    private boolean owedDouble;
     private T buffered;
     private boolean streamed;
     private long result;
@@ -135,12 +139,12 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
      */
     @Override
     public boolean hasNext() {
-        ensureUsable();
         if (buffered != null) {
-            return true;
+            return true; // only an OPEN pull holds an element
         }
-        if (state == State.FINISHED) {
-            return false;
+        if (state != State.OPEN) {
+            ensureUsable();
+            return false; // FINISHED
         }
         return advance();
     }
@@ -227,9 +231,7 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
             return;
         }
         FiberEvent at = waiting;
-        Step<T> step = owed;
         waiting = null;
-        owed = null;
         if (at == null) {
             fiber.close(); // never started: it holds no stack and no native frames
             return;
@@ -240,7 +242,7 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
                     + " that call was abandoned where it stood. Close the NativePull before its runtime");
         }
         RuntimeException[] drainFailure = new RuntimeException[1];
-        long r = runToEnd(at, step, drainFailure);
+        long r = runToEnd(at, true, owedReply, owedDouble, drainFailure);
         stoppedEarly = true;
         RuntimeException bad = check(r, true);
         if (bad != null) {
@@ -254,37 +256,20 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
         }
     }
 
+    /*
+     * advance() is the per-element path. It is kept small, with every failure in a cold method, so
+     * that the JIT inlines it and the fiber's resume into hasNext(): see Fiber's resume path.
+     */
     private boolean advance() {
-        while (true) {
-            FiberEvent e;
-            try {
-                e = waiting == null ? fiber.resume() : send(waiting, owed.reply(), owed.isDoubleReply());
-            } catch (RuntimeException | Error x) {
-                // The fiber could not start or be switched to: there is nothing left to drain.
-                fail(x);
-                closeQuietly(x);
-                throw x;
-            }
-            waiting = null;
-            owed = null;
+        for (;;) {
+            FiberEvent e = resumeFiber();
             if (e instanceof FiberEvent.Completed c) {
-                state = State.FINISHED;
-                RuntimeException bad = check(c.result(), false);
-                if (bad != null) {
-                    fail(bad);
-                    throw bad;
-                }
-                return false;
+                return finished(c);
             }
-            Step<T> s;
-            try {
-                s = map(e);
-            } catch (RuntimeException | Error x) {
-                stopAfterMapperFailure(e, x);
-                throw x;
-            }
+            Step<T> s = mapOrStop(e);
             waiting = e;
-            owed = s;
+            owedReply = s.reply();
+            owedDouble = s.isDoubleReply();
             if (s.emits()) {
                 buffered = s.value();
                 return true;
@@ -292,8 +277,46 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
         }
     }
 
+    private FiberEvent resumeFiber() {
+        FiberEvent at = waiting;
+        try {
+            return at == null ? fiber.resume() : send(at, owedReply, owedDouble);
+        } catch (RuntimeException | Error x) {
+            // The fiber could not start or be switched to: there is nothing left to drain.
+            fail(x);
+            closeQuietly(x);
+            throw x;
+        }
+    }
+
+    private boolean finished(FiberEvent.Completed c) {
+        waiting = null;
+        state = State.FINISHED;
+        RuntimeException bad = check(c.result(), false);
+        if (bad != null) {
+            fail(bad);
+            throw bad;
+        }
+        return false;
+    }
+
+    private Step<T> mapOrStop(FiberEvent e) {
+        try {
+            return map(e);
+        } catch (RuntimeException | Error x) {
+            waiting = null;
+            stopAfterMapperFailure(e, x);
+            throw x;
+        }
+    }
+
     private Step<T> map(FiberEvent e) {
         Step<T> s = mapper.map(e);
+        return s != null && !s.isDoubleReply() ? s : checked(e, s);
+    }
+
+    /** A null step, or a double reply, which only a stub that returns double may take. */
+    private Step<T> checked(FiberEvent e, Step<T> s) {
         if (s == null) {
             throw new NullPointerException("the mapper returned null for " + e
                     + "; return Step.skip(reply) for an event that makes no element");
@@ -310,7 +333,7 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
     private void stopAfterMapperFailure(FiberEvent e, Throwable cause) {
         try {
             RuntimeException[] drainFailure = new RuntimeException[1];
-            long r = runToEnd(e, null, drainFailure);
+            long r = runToEnd(e, false, 0L, false, drainFailure);
             stoppedEarly = true;
             if (drainFailure[0] != null && drainFailure[0] != cause) {
                 cause.addSuppressed(drainFailure[0]);
@@ -327,18 +350,24 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
 
     /**
      * Resumes by the early-stop policy from {@code at} until the function returns; returns its raw
-     * result. {@code step} is the mapper's step for {@code at}, or null if it has none.
+     * result. When {@code hasReply}, {@code reply} is what the mapper's step chose for {@code at}.
      */
-    private long runToEnd(FiberEvent at, Step<T> step, RuntimeException[] drainFailure) {
+    private long runToEnd(FiberEvent at, boolean hasReply, long reply, boolean doubleReply,
+            RuntimeException[] drainFailure) {
         FiberEvent cur = at;
-        Step<T> s = step;
+        boolean has = hasReply;
+        long r = reply;
+        boolean d = doubleReply;
         while (!(cur instanceof FiberEvent.Completed c)) {
             if (earlyStop.drains()) {
-                cur = s != null ? send(cur, s.reply(), s.isDoubleReply()) : send(cur, earlyStop.fallbackReply(), false);
-                s = null;
+                cur = has ? send(cur, r, d) : send(cur, earlyStop.fallbackReply(), false);
+                has = false;
                 if (!(cur instanceof FiberEvent.Completed)) {
                     try {
-                        s = map(cur); // its element is dropped; only the reply matters
+                        Step<T> s = map(cur); // its element is dropped; only the reply matters
+                        has = true;
+                        r = s.reply();
+                        d = s.isDoubleReply();
                     } catch (RuntimeException x) {
                         if (drainFailure[0] == null) {
                             drainFailure[0] = x;
@@ -389,7 +418,6 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
         failure = why;
         buffered = null;
         waiting = null;
-        owed = null;
     }
 
     void ensureUsable() {
