@@ -29,7 +29,8 @@ done
 cc=x86_64-w64-mingw32-gcc
 ld=x86_64-w64-mingw32-ld
 objdump=x86_64-w64-mingw32-objdump
-for tool in $cc $ld $objdump; do
+nm=x86_64-w64-mingw32-nm
+for tool in $cc $ld $objdump $nm; do
   command -v $tool >/dev/null || {
     echo "FAIL: $tool not found; apt-get install -y gcc-mingw-w64-x86-64-win32 binutils-mingw-w64-x86-64"; exit 1; }
 done
@@ -53,7 +54,12 @@ exports=(fiberswitch_resume fiberswitch_yield fiberswitch_prepare fiberswitch_ca
          fiberswitch_probe_registers fiberswitch_probe_resume_registers fiberswitch_probe_fpenv
          fiberswitch_probe_resume_fpenv fiberswitch_probe_read_fpenv fiberswitch_probe_echo
          fiberswitch_probe_alignment
-         fiberswitch_probe_callback fiberswitch_probe_recurse)
+         fiberswitch_probe_callback fiberswitch_probe_recurse fiberswitch_jni_register)
+# Functions that save registers or move rsp and then call or switch: each needs a .pdata entry
+# (from its .seh_proc), or SEH dispatch and unwinders could not walk through it. The callback body
+# moves nothing, but it carries an explicit entry (an empty prologue: rsp at the return address into
+# the stub's native caller), so that it stays described if it ever gains a frame.
+unwound=(fiberswitch_swap fiberswitch_entry fiberswitch_callback_body fiberswitch_jni_register)
 
 gate() {
   local dll=$1 dump
@@ -75,8 +81,16 @@ gate() {
   for name in "${exports[@]}"; do
     if ! grep -Eq "\\] ${name}\$" <<<"$dump"; then echo "FAIL: $dll does not export $name"; missing=1; fi
   done
+  local syms addr
+  syms=$($nm "$dll")
+  for name in "${unwound[@]}"; do
+    addr=$(awk -v n="$name" '$3 == n { print $1 }' <<<"$syms")
+    if [ -z "$addr" ] || ! grep -Eq "^ *[0-9a-f]+:[[:space:]]+$addr " <<<"$dump"; then
+      echo "FAIL: $dll has no unwind data (.pdata entry) for $name"; missing=1
+    fi
+  done
   [ $missing = 0 ] || return 1
-  echo "ok: $dll exports all ${#exports[@]} entry points and has no import table"
+  echo "ok: $dll exports all ${#exports[@]} entry points, has unwind data for all ${#unwound[@]} functions that need it and no import table"
 }
 
 case $mode in

@@ -2,7 +2,8 @@
 # Proves the Win64 port's ABI rules under Wine: builds the C/C++ harness with mingw-w64, runs it
 # against the committed fiberswitch.dll (and against a fresh build of the asm, which must be the
 # same bytes), then runs the negative control, a DLL built without TEB updates, which must FAIL
-# the TEB rules.
+# the TEB rules. The switch rules run through the C entry points and again through the JNI natives
+# that fiberswitch_jni_register registers on the harness's fake JNIEnv; both sets must pass.
 #   ./run-wine-harness.sh                  exit non-zero if anything fails or cannot run
 #   ./run-wine-harness.sh --allow-missing  exit 0 (after a loud notice) when wine or mingw is absent
 # Needs: wine (64-bit), gcc-mingw-w64-x86-64-win32, g++-mingw-w64-x86-64-win32,
@@ -79,6 +80,27 @@ elif [ "${BASH_REMATCH[2]}" != 0 ] || [ "${BASH_REMATCH[1]}" = 0 ]; then
 elif [ "$(cat "$work/ok.log.rc")" != 0 ]; then
   echo "FAIL: harness exit code $(cat "$work/ok.log.rc")"; status=1
 fi
+# The JNI binding: its own rules, and every switch rule run again through the natives.
+log=$(tr -d '\r' < "$work/ok.log")
+for rule in jni_register_names_signatures_abi jni_register_refused_clears_exception jni_read_fpenv \
+            'jni_prepare_same_frame \[full\]' 'jni_prepare_same_frame \[trick\]' \
+            'jni_arguments_reach_the_switch \[full\]' 'jni_arguments_reach_the_switch \[trick\]'; do
+  grep -q "^PASS $rule" <<<"$log" || { echo "FAIL: the JNI rule '$rule' did not pass"; status=1; }
+done
+switch_log=$(grep -v '^PASS jni_' <<<"$log")
+c_rules=$(grep -Ec '^PASS .*\[(full|trick)\]$' <<<"$switch_log")
+jni_rules=$(grep -Ec '^PASS .*\[(full|trick), jni\]$' <<<"$switch_log")
+if [ "$c_rules" = 0 ] || [ "$jni_rules" != "$c_rules" ]; then
+  echo "FAIL: $c_rules switch rules passed through the C entries but $jni_rules through the JNI natives"; status=1
+else
+  echo "ok: JNI binding: registration checks passed, and all $c_rules switch rules passed again through the registered natives"
+fi
+# The callback path: every stub, and unwinding through a suspended callback and through the body.
+for rule in 'callback_stubs_all_positions_both_kinds \[full\]' 'callback_stubs_all_positions_both_kinds \[trick\]' \
+            'callback_suspended_stack_walks_to_caller \[full\]' 'callback_suspended_stack_walks_to_caller \[trick\]' \
+            'callback_body_unwinds_to_caller$'; do
+  grep -q "^PASS $rule" <<<"$log" || { echo "FAIL: the callback rule '$rule' did not pass"; status=1; }
+done
 # Wine only logs a bad unwind; it must never appear.
 if grep -q 'RtlUnwindEx invalid frame\|invalid frame' "$work/ok.log"; then
   echo "FAIL: Wine logged an invalid frame during unwinding"; status=1
@@ -102,8 +124,9 @@ for group in teb deep cxx setjmp first_frame migration; do
   fi
 done
 last=$(tr -d '\r' < "$work/noteb-teb.log" | tail -n 1)
-if ! [[ "$last" =~ ^0\ passed,\ ([0-9]+)\ failed$ ]] || [ "${BASH_REMATCH[1]}" -lt 4 ]; then
-  echo "FAIL: the TEB field rules should all fail without TEB updates (last line: $last)"; status=1
+# 2 rules x 2 modes x 2 bindings (C entries, JNI natives)
+if ! [[ "$last" =~ ^0\ passed,\ ([0-9]+)\ failed$ ]] || [ "${BASH_REMATCH[1]}" -lt 8 ]; then
+  echo "FAIL: the TEB field rules should all fail without TEB updates, through both bindings (last line: $last)"; status=1
 fi
 
 echo "== Windows cell (Wine) took $(( $(date +%s) - start ))s; result: $([ $status = 0 ] && echo PASS || echo FAIL)"

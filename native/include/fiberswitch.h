@@ -48,6 +48,25 @@
 #define FCB_STUB_COUNT     (FCB_STUB_TAGS * FCB_STUB_POSITIONS * FCB_STUB_KINDS)
 #define FCB_STUB_STRIDE    32
 
+/*
+ * JNI binding (optional). A port may export
+ *     int64 fiberswitch_jni_register(JNIEnv *env, jclass cls)
+ * which registers, with JNI RegisterNatives, static native methods of cls that reach the C entry
+ * points without JNA's generic dispatch. Each adapter drops JNIEnv* and jclass and tail-jumps to its
+ * C entry. The methods, in table order:
+ *     long resume(long fcb, long value)                         -> fiberswitch_resume
+ *     void prepare(long fcb)                                    -> fiberswitch_prepare
+ *     long probeResumeRegisters(long fcb, long value, long seed) -> fiberswitch_probe_resume_registers
+ *     long probeResumeFpEnv(long fcb, long value, long env)     -> fiberswitch_probe_resume_fpenv
+ *     long probeReadFpEnv()                                     -> fiberswitch_probe_read_fpenv
+ * It returns 0, or RegisterNatives' negative result with the pending exception cleared.
+ * org.fiberswitch.spi.JniBinding calls it once; a port without it is bound through JNA alone.
+ */
+#define FIBERSWITCH_JNI_METHOD_COUNT 5
+/* Byte offsets in the JNI function table (struct JNINativeInterface_), the same on every JDK. */
+#define JNI_EXCEPTION_CLEAR  136
+#define JNI_REGISTER_NATIVES 1720
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 

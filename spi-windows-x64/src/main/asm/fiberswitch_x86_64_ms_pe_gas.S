@@ -16,6 +16,18 @@
  *     +208  pad
  *     +216  r15, r14, r13, r12, rsi, rdi, rbx, rbp, return address
  *
+ * The switch resumes with `ret`, which keeps the return-stack predictor balanced, and every path
+ * into it is jumps only (resume, yield, and the callback path below), so a switch costs one
+ * mispredicted return on each side and no more. The callback path: a native caller calls a stub,
+ * the stub jumps to fiberswitch_callback_body, the body jumps into the switch. The reply kind
+ * lives only in the stub id: the switch returns every reply in both rax and xmm0, so no frame of
+ * ours sits between the switch frame and the stub's native caller, and the switch's `ret` lands
+ * directly in that caller. (It used to go through a per-kind frame for double replies, which
+ * moved the reply to xmm0 after a `call` into the switch; one frame less means one return less
+ * across the stacks, and each such return mispredicts.) The return address above a suspended
+ * callback's switch frame is therefore the native caller's, and the switch's unwind data is all
+ * an unwinder needs to walk from the switch frame into that caller.
+ *
  * TEB modes. Each side's TEB stack fields travel in its own switch frame, so whichever thread
  * resumes a fiber gets the fiber's values and gets its own back when control returns (thread
  * migration needs nothing more). What a fiber's values are is chosen when it is created, through
@@ -32,6 +44,9 @@
  * ("wine frames", compared by address against the stack being unwound), so a fiber starts with
  * the empty list (-1), as CreateFiber does. GuaranteedStackBytes is left to the thread.
  * The switch compares and writes the five fields only when they differ, like the FP control words.
+ *
+ * The hot calls are also reachable as JNI static natives (see "JNI entry points" below), which
+ * fiberswitch_jni_register registers; they jump into the same entries, so nothing above changes.
  *
  * -DFIBERSWITCH_NO_TEB builds the negative control for the harness: no TEB work at all.
  */
@@ -67,8 +82,11 @@
 
 /*
  * fiberswitch_swap(rcx = fcb, rdx = slot to save this side's sp, r8 = other side's sp)
- *     -> rax = FCB_TRANSFER, rcx still = fcb.
- * Entered by jmp from a function entry (rsp = 8 mod 16), so the frame below is 16-byte aligned.
+ *     -> rax = xmm0 (low 64 bits) = FCB_TRANSFER, rcx still = fcb.
+ * Entered by jmp from a function entry (rsp = 8 mod 16: resume, yield, and the callback body,
+ * which a stub jumps to from its caller's `call`) or by the entry trampoline's call, so the frame
+ * below is 16-byte aligned. xmm0 is volatile, so writing it costs callers of resume and yield
+ * nothing; it carries the reply of a callback stub whose caller expects a double.
  */
     .p2align 4
 LOCAL_FN(fiberswitch_swap)
@@ -177,6 +195,7 @@ LOCAL_FN(fiberswitch_swap)
     popq %rbx
     popq %rbp
     movq FCB_TRANSFER(%rcx), %rax
+    movq %rax, %xmm0                /* a callback stub's reply, for stubs that return double */
     ret
 3:  ldmxcsr SW_FPENV(%rsp)
     jmp 1b
@@ -230,6 +249,7 @@ Lyield:
  */
     .p2align 4
 EXPORT(fiberswitch_prepare)
+Lprepare:
     movq FCB_STACK_HI(%rcx), %rax
     andq $-16, %rax
     xorl %edx, %edx
@@ -297,8 +317,11 @@ LOCAL_FN(fiberswitch_entry)
 
 /*
  * Each stub: eax = stub id; r10 = the user-data argument (the fiber's handle); jump to the common
- * body for its reply kind. Positions 0-3 are rcx, rdx, r8, r9; 4-7 are the stack slots above the
- * return address and the 32-byte home space.
+ * body. Positions 0-3 are rcx, rdx, r8, r9; 4-7 are the stack slots above the return address and
+ * the 32-byte home space. The reply kind lives only in the id: the switch returns every reply in
+ * both rax and xmm0, so no frame of ours sits between the switch and the stub's caller (see the
+ * header: one frame less means one cross-stack return less, and each such return mispredicts).
+ * Every stub is at most 15 bytes, padded with int3 to FCB_STUB_STRIDE (32).
  */
 .macro FS_STUB tag, pos, kind
     .p2align 5, 0xcc
@@ -314,11 +337,7 @@ LOCAL_FN(fiberswitch_entry)
   .else
     movq (40 + ((\pos) - 4) * 8)(%rsp), %r10
   .endif
-  .if (\kind) == 0
-    jmp fiberswitch_callback_int
-  .else
-    jmp fiberswitch_callback_double
-  .endif
+    {disp32} jmp fiberswitch_callback_body   /* one width in every stub, near the body or not */
 .endm
 
 .macro FS_STUBS_FOR_TAG tag
@@ -361,13 +380,22 @@ EXPORT(fiberswitch_callback_stubs)
     .p2align 5, 0xcc
 
 /*
- * Common capture (r10 = fcb, eax = stub id, the native caller's arguments still in place; OFF =
- * bytes this path pushed below the caller's return address). The user data must be a live FCB and
- * we must be on its stack; otherwise stop at once with ud2 rather than switch to a wrong stack.
- * Win64 arguments are positional: position k < 4 is rcx/rdx/r8/r9 or xmm0-3, position k >= 4 is
- * one stack slot whichever its type, so float positions 4-7 record the same slots' raw bits.
+ * Common body (r10 = fcb, eax = stub id, the native caller's arguments still in place). Entered by
+ * a stub's jmp, so rsp points at the return address into the stub's native caller, exactly as at
+ * the entry of a function that caller called: its home space is at [rsp + 8, rsp + 40) and
+ * argument position k >= 4 at [rsp + 40 + 8 (k - 4)]. The body moves neither rsp nor a
+ * nonvolatile register before it jumps into the switch, so its unwind data is an empty prologue
+ * (unwinding it pops that return address, as for a leaf), and an exception at its ud2 unwinds
+ * straight into the caller.
+ * The user data must be a live FCB and we must be on its stack; otherwise stop at once with ud2
+ * rather than switch to a wrong stack. Win64 arguments are positional: position k < 4 is
+ * rcx/rdx/r8/r9 or xmm0-3, position k >= 4 is one stack slot whichever its type, so float
+ * positions 4-7 record the same slots' raw bits.
  */
-.macro FS_CAPTURE off
+    .p2align 4
+LOCAL_FN(fiberswitch_callback_body)
+    .seh_proc fiberswitch_callback_body
+    .seh_endprologue
     cmpl $FCB_MAGIC_VALUE, FCB_MAGIC(%r10)
     jne 9f
     cmpq FCB_STACK_LO(%r10), %rsp
@@ -382,16 +410,16 @@ EXPORT(fiberswitch_callback_stubs)
     movq %xmm1, FCB_CB_FLOAT+8(%r10)
     movq %xmm2, FCB_CB_FLOAT+16(%r10)
     movq %xmm3, FCB_CB_FLOAT+24(%r10)
-    movq (\off + 40)(%rsp), %r11
+    movq 40(%rsp), %r11             /* over the return address and the 32-byte home space */
     movq %r11, FCB_CB_INT+32(%r10)
     movq %r11, FCB_CB_FLOAT+32(%r10)
-    movq (\off + 48)(%rsp), %r11
+    movq 48(%rsp), %r11
     movq %r11, FCB_CB_INT+40(%r10)
     movq %r11, FCB_CB_FLOAT+40(%r10)
-    movq (\off + 56)(%rsp), %r11
+    movq 56(%rsp), %r11
     movq %r11, FCB_CB_INT+48(%r10)
     movq %r11, FCB_CB_FLOAT+48(%r10)
-    movq (\off + 64)(%rsp), %r11
+    movq 64(%rsp), %r11
     movq %r11, FCB_CB_INT+56(%r10)
     movq %r11, FCB_CB_FLOAT+56(%r10)
     movq %rax, FCB_CALLBACK_ID(%r10)
@@ -399,25 +427,9 @@ EXPORT(fiberswitch_callback_stubs)
     movq %r10, %rcx
     leaq FCB_FIBER_SP(%rcx), %rdx
     movq FCB_RESUMER_SP(%rcx), %r8
-.endm
-
-/* Integer reply: the switch returns straight to the native caller with the reply in rax. */
-    .p2align 4
-LOCAL_FN(fiberswitch_callback_int)
-    FS_CAPTURE 0
-    jmp fiberswitch_swap
+    jmp fiberswitch_swap            /* its ret hands the reply (rax and xmm0) to the stub's caller */
 9:  ud2
-
-/* Double reply: the reply's bits go to xmm0. The extra 8 bytes keep the switch frame aligned. */
-    .p2align 4
-LOCAL_FN(fiberswitch_callback_double)
-    subq $8, %rsp
-    FS_CAPTURE 8
-    call fiberswitch_swap
-    movq %rax, %xmm0
-    addq $8, %rsp
-    ret
-9:  ud2
+    .seh_endproc
 
 /* ---------------------------------------------------------------- handshake */
 
@@ -653,6 +665,7 @@ EXPORT(fiberswitch_probe_registers)
  */
     .p2align 4
 EXPORT(fiberswitch_probe_resume_registers)
+Lprobe_resume_registers:
     PROBE_PROLOGUE 232
     movq %r8, 48(%rsp)
     movq %r8, %rax
@@ -715,6 +728,7 @@ EXPORT(fiberswitch_probe_fpenv)
  */
     .p2align 4
 EXPORT(fiberswitch_probe_resume_fpenv)
+Lprobe_resume_fpenv:
     pushq %rbx
     pushq %r12
     pushq %r13
@@ -742,6 +756,7 @@ EXPORT(fiberswitch_probe_resume_fpenv)
 /* int64 probe_read_fpenv(void): the calling thread's env, packed as above. */
     .p2align 4
 EXPORT(fiberswitch_probe_read_fpenv)
+Lprobe_read_fpenv:
     subq $8, %rsp
     READ_FPENV 0
     addq $8, %rsp
@@ -865,6 +880,96 @@ Lrecurse:
 1:  xorl %eax, %eax
     ret
 
+/* ---------------------------------------------------------------- JNI entry points */
+
+/*
+ * The hot calls bound as JNI static natives, so that Java reaches the switch through HotSpot's own
+ * native-method wrapper instead of JNA's generic dispatch. A JNI static native is called with
+ * rcx = JNIEnv*, rdx = jclass, r8 and r9 = its first two arguments and the third in the stack slot
+ * above the return address and the 32-byte home space ([rsp + 40] at entry). Each adapter drops
+ * JNIEnv* and jclass and tail-jumps to its C entry with the arguments moved down two positions
+ * (r8 is read before the stack argument overwrites it). The jump keeps rsp: the C entry sees the
+ * JNI caller's return address and home space, which the caller allocated for at least four
+ * arguments. The adapters touch no stack and no nonvolatile register, so as leaf functions they
+ * need no unwind data; the thread is in native state exactly as under JNA.
+ */
+    .p2align 4
+LOCAL_FN(fiberswitch_jni_resume)
+    movq %r8, %rcx
+    movq %r9, %rdx
+    jmp Lresume
+
+    .p2align 4
+LOCAL_FN(fiberswitch_jni_prepare)
+    movq %r8, %rcx
+    jmp Lprepare
+
+    .p2align 4
+LOCAL_FN(fiberswitch_jni_probe_resume_registers)
+    movq %r8, %rcx
+    movq %r9, %rdx
+    movq 40(%rsp), %r8
+    jmp Lprobe_resume_registers
+
+    .p2align 4
+LOCAL_FN(fiberswitch_jni_probe_resume_fpenv)
+    movq %r8, %rcx
+    movq %r9, %rdx
+    movq 40(%rsp), %r8
+    jmp Lprobe_resume_fpenv
+
+    .p2align 4
+LOCAL_FN(fiberswitch_jni_probe_read_fpenv)
+    jmp Lprobe_read_fpenv
+
+/*
+ * int64 fiberswitch_jni_register(JNIEnv *env, jclass cls): RegisterNatives(env, cls, table, 5) for
+ * the five adapters above, under the names and signatures of fiberswitch.h. Returns 0, or
+ * RegisterNatives' negative result (a jint, sign-extended) after clearing the exception it left
+ * pending, so that the caller can fall back to JNA.
+ * Frame below the saved rbx (env): [0,32) the callees' home space, [32,152) JNINativeMethod[5]
+ * {name, signature, fnPtr}, [152] the result kept over ExceptionClear; 8 + 160 bytes keep rsp
+ * 16-byte aligned at both calls.
+ */
+#define JNI_TABLE 32
+#define JNI_RESULT (JNI_TABLE + FIBERSWITCH_JNI_METHOD_COUNT * 24)
+#define JNI_FRAME (JNI_RESULT + 8)
+#define JNI_METHOD(name, sig, fn, slot) \
+    leaq name(%rip), %rax; movq %rax, (JNI_TABLE + (slot) * 24)(%rsp); \
+    leaq sig(%rip), %rax; movq %rax, (JNI_TABLE + (slot) * 24 + 8)(%rsp); \
+    leaq fn(%rip), %rax; movq %rax, (JNI_TABLE + (slot) * 24 + 16)(%rsp)
+    .p2align 4
+EXPORT(fiberswitch_jni_register)
+    .seh_proc fiberswitch_jni_register
+    pushq %rbx
+    .seh_pushreg %rbx
+    subq $JNI_FRAME, %rsp
+    .seh_stackalloc JNI_FRAME
+    .seh_endprologue
+    movq %rcx, %rbx                 /* env; rdx (cls) stays as it is for RegisterNatives */
+    JNI_METHOD(Ljni_resume, Ljni_sig_jj_j, fiberswitch_jni_resume, 0)
+    JNI_METHOD(Ljni_prepare, Ljni_sig_j_v, fiberswitch_jni_prepare, 1)
+    JNI_METHOD(Ljni_probe_resume_registers, Ljni_sig_jjj_j, fiberswitch_jni_probe_resume_registers, 2)
+    JNI_METHOD(Ljni_probe_resume_fpenv, Ljni_sig_jjj_j, fiberswitch_jni_probe_resume_fpenv, 3)
+    JNI_METHOD(Ljni_probe_read_fpenv, Ljni_sig_v_j, fiberswitch_jni_probe_read_fpenv, 4)
+    movq %rbx, %rcx
+    leaq JNI_TABLE(%rsp), %r8
+    movl $FIBERSWITCH_JNI_METHOD_COUNT, %r9d
+    movq (%rbx), %rax
+    call *JNI_REGISTER_NATIVES(%rax)
+    movslq %eax, %rax               /* jint: the upper half of rax is not part of the result */
+    testq %rax, %rax
+    jz 1f
+    movq %rax, JNI_RESULT(%rsp)
+    movq %rbx, %rcx
+    movq (%rbx), %rax
+    call *JNI_EXCEPTION_CLEAR(%rax)
+    movq JNI_RESULT(%rsp), %rax
+1:  addq $JNI_FRAME, %rsp
+    popq %rbx
+    ret
+    .seh_endproc
+
 /* The DLL entry point: nothing to set up, no CRT. */
     .p2align 4
 .globl fiberswitch_dll_entry
@@ -888,6 +993,16 @@ Lteb_offsets:
     .quad TEB_GUARANTEED_STACK_BYTES, TEB_EXCEPTION_LIST
 Lfloats:
     .double 1.25, 2.25, 3.25, 4.25
+/* JNI method names and signatures for fiberswitch_jni_register (modified UTF-8, NUL-terminated). */
+Ljni_resume:                 .asciz "resume"
+Ljni_prepare:                .asciz "prepare"
+Ljni_probe_resume_registers: .asciz "probeResumeRegisters"
+Ljni_probe_resume_fpenv:     .asciz "probeResumeFpEnv"
+Ljni_probe_read_fpenv:       .asciz "probeReadFpEnv"
+Ljni_sig_jj_j:               .asciz "(JJ)J"
+Ljni_sig_j_v:                .asciz "(J)V"
+Ljni_sig_jjj_j:              .asciz "(JJJ)J"
+Ljni_sig_v_j:                .asciz "()J"
 
 /* Exports, named here so the link needs no .def file. */
     .section .drectve,"yn"
@@ -907,3 +1022,4 @@ Lfloats:
     .ascii " -export:fiberswitch_probe_alignment"
     .ascii " -export:fiberswitch_probe_callback"
     .ascii " -export:fiberswitch_probe_recurse"
+    .ascii " -export:fiberswitch_jni_register"

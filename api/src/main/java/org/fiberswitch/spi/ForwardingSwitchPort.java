@@ -80,6 +80,11 @@ public abstract class ForwardingSwitchPort implements SwitchPort, AbiProbes {
     }
 
     @Override
+    public String binding() {
+        return delegate.binding();
+    }
+
+    @Override
     public void initPortSlots(long fcb, NativeStack stack) {
         delegate.initPortSlots(fcb, stack);
     }

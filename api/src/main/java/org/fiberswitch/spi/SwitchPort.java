@@ -58,6 +58,16 @@ public interface SwitchPort {
     }
 
     /**
+     * How Java calls {@link #resume}: {@code "jni"} (static natives registered by
+     * {@link JniBinding}), {@code "jna"} (JNA direct mapping), {@code "ffm"} (an FFM downcall), or
+     * whatever name a port gives its own. It names report cells and benchmark runs. The default is
+     * {@code "unnamed"}.
+     */
+    default String binding() {
+        return "unnamed";
+    }
+
+    /**
      * Lets a port fill its own FCB slots ({@link FiberControlBlock#PORT}) before {@link #prepare};
      * Windows keeps the fiber's TEB stack fields there. The default does nothing.
      */

@@ -18,12 +18,14 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * The shipped switch against the candidate sequence of bench/native/alt_switch.S, both called
- * straight through a JNA direct-mapped resume (no Fiber bookkeeping), so only the switch differs.
+ * straight through a JNA direct-mapped resume (no Fiber bookkeeping; the port is held on JNA), so
+ * only the switch differs.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Dfiberswitch.accelerate=false"})
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Dfiberswitch.accelerate=false",
+        "-Dfiberswitch.binding=jna"})
 public class CandidateSwitchBench {
     private FiberRuntime runtime;
     private SwitchPort port;

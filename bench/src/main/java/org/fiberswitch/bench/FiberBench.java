@@ -21,8 +21,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * fiberswitch itself, through one binding per run: {@code jna} (the provider's JNA direct mapping)
- * or {@code ffm} (the fiberswitch-ffm accelerator, JDK 22+). The no-op downcall is the baseline
+ * fiberswitch itself, through one binding per run: {@code jni} (the providers' default),
+ * {@code jna} (JNA direct mapping, the fallback) or {@code ffm} (the fiberswitch-ffm accelerator,
+ * JDK 22+); see {@link Bindings}. The no-op downcall is the baseline
  * for the round trips: it is the cheapest call each binding can make.
  */
 @State(Scope.Thread)
@@ -31,7 +32,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class FiberBench {
 
-    @Param({"jna", "ffm"})
+    @Param({"jni", "jna", "ffm"})
     public String binding;
 
     private FiberRuntime runtime;
@@ -49,19 +50,7 @@ public class FiberBench {
 
     @Setup(Level.Trial)
     public void open() {
-        // FiberRuntime reads the property when it opens; each fork opens one runtime.
-        System.setProperty(FiberRuntime.ACCELERATE_PROPERTY, Boolean.toString(binding.equals("ffm")));
-        runtime = FiberRuntime.open();
-        String expected = binding.equals("ffm") ? "ffm" : "none";
-        if (!runtime.accelerator().equals(expected)) {
-            String why = binding.equals("ffm")
-                    ? "the ffm accelerator is not available here (needs JDK 22+ and fiberswitch-ffm in the jar,"
-                            + " i.e. the bench built with JDK 22+); run with -p binding=jna"
-                    : "an accelerator was used although it was turned off";
-            runtime.close();
-            throw new IllegalStateException("binding=" + binding + ": " + why + " (java.version="
-                    + System.getProperty("java.version") + ", accelerator=" + runtime.accelerator() + ")");
-        }
+        runtime = Bindings.open(binding);
         probes = runtime.port().probes();
         alignmentEntry = probes.alignmentEntry();
         unpooled = StackOptions.defaults().withPooling(false);

@@ -31,7 +31,7 @@ import org.openjdk.jmh.annotations.TearDown;
 public class PushToPullBench {
     static final int ELEMENTS = 10_000;
 
-    @Param({"jna", "ffm"})
+    @Param({"jni", "jna", "ffm"})
     public String binding;
 
     private FiberRuntime runtime;
@@ -40,13 +40,7 @@ public class PushToPullBench {
 
     @Setup(Level.Trial)
     public void open() {
-        System.setProperty(FiberRuntime.ACCELERATE_PROPERTY, Boolean.toString(binding.equals("ffm")));
-        runtime = FiberRuntime.open();
-        if (!runtime.accelerator().equals(binding.equals("ffm") ? "ffm" : "none")) {
-            runtime.close();
-            throw new IllegalStateException("binding=" + binding + " is not available here (accelerator="
-                    + runtime.accelerator() + "); the ffm binding needs the bench built and run on JDK 22+");
-        }
+        runtime = Bindings.open(binding);
         stub = runtime.callbackStub(1);
         loop = FsBench.loopAddress();
     }

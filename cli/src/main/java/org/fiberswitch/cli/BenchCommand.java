@@ -77,9 +77,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         List<Row> rows = new ArrayList<>();
         try (FiberRuntime r = runtime) {
-            out.printf("bench    java %s (%s), %d cpus, provider %s, accelerator %s%n",
+            out.printf("bench    java %s (%s), %d cpus, provider %s, binding %s, accelerator %s%n",
                     System.getProperty("java.version"), System.getProperty("java.vm.name"),
-                    Runtime.getRuntime().availableProcessors(), r.providerId(), r.accelerator());
+                    Runtime.getRuntime().availableProcessors(), r.providerId(), r.port().binding(), r.accelerator());
             out.printf("         median of %d batches of %d ops (thread handoffs: %d), after >= 300 ms of warm-up per row%n",
                     b, n, Math.max(20, n / 50));
             out.flush();

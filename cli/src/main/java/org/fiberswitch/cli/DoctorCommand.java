@@ -49,8 +49,9 @@ final class DoctorCommand implements Callable<Integer> {
             return 2;
         }
         try (FiberRuntime r = runtime) {
-            out.println("runtime  opened on " + r.providerId() + " (accelerator: " + r.accelerator() + "), capabilities "
-                    + r.port().capabilities());
+            out.println("runtime  opened on " + r.providerId() + " (binding: " + r.port().binding() + ", accelerator: "
+                    + r.accelerator() + "), capabilities " + r.port().capabilities());
+            out.println("         port " + r.port());
             SmokeCheck check = new SmokeCheck(r);
             List<SmokeCheck.Result> results = check.runAll();
             int failed = 0;
@@ -64,7 +65,7 @@ final class DoctorCommand implements Callable<Integer> {
             RoundTrip.Timing t = new RoundTrip(r).measure(Math.max(1000, iterations));
             out.printf("timing   resume->yield round trip: %.1f ns (median of %d batches of %d)%n",
                     t.roundTripNanos(), t.batches(), t.perBatch());
-            out.printf("         direct-mapped no-op downcall: %.1f ns; ratio %.2fx%n",
+            out.printf("         no-op downcall through the same binding: %.1f ns; ratio %.2fx%n",
                     t.downcallNanos(), t.roundTripNanos() / t.downcallNanos());
             out.println("         (a quick look, not a benchmark: use the JMH suite for claims)");
             out.flush();

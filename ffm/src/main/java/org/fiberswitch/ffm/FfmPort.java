@@ -128,6 +128,11 @@ final class FfmPort extends ForwardingSwitchPort {
     }
 
     @Override
+    public String binding() {
+        return "ffm";
+    }
+
+    @Override
     public String toString() {
         return "ffm(" + delegate() + ")";
     }

@@ -58,7 +58,8 @@ public final class OverflowChild {
                 "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=" + dir.toAbsolutePath() + File.separator + "hs_err_%p.log",
                 "-cp", absoluteClassPath()));
         // Where native libraries may be extracted and found must reach the child too.
-        for (String key : new String[] {"jna.tmpdir", "jna.library.path", "java.io.tmpdir", "jna.nosys"}) {
+        for (String key : new String[] {"jna.tmpdir", "jna.library.path", "java.io.tmpdir", "jna.nosys",
+                "fiberswitch.binding", "fiberswitch.accelerate"}) {
             String value = System.getProperty(key);
             if (value != null) {
                 cmd.add("-D" + key + "=" + value);

@@ -89,10 +89,9 @@ public abstract class SwitchProviderConformance {
         assumeTrue(provider.isSupported(), () -> "provider " + provider.id() + " is not made for os.name="
                 + System.getProperty("os.name") + ", os.arch=" + System.getProperty("os.arch"));
         runtime = FiberRuntime.open(provider);
-        // The report cell names an accelerator in use (e.g. linux-x64-sysv+ffm).
-        reporter.publishEntry(PROVIDER_ENTRY, provider.id()
-                + ("none".equals(runtime.accelerator()) ? "" : "+" + runtime.accelerator()));
         port = runtime.port();
+        // The report cell names how Java calls the switch (e.g. linux-x64-sysv+jni, +jna, +ffm).
+        reporter.publishEntry(PROVIDER_ENTRY, provider.id() + "+" + port.binding());
         probes = port.probes();
     }
 

@@ -3,17 +3,22 @@ package org.fiberswitch.linux.x64;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import org.fiberswitch.spi.JniBinding;
 
 /**
  * The native boundary of the Linux x86-64 provider, and the only class that touches it: the
  * assembly library {@code libfiberswitch.so} and the three libc calls for stack memory, bound with
- * JNA direct mapping ({@link Native#register}), JNA's fastest call path.
+ * JNA direct mapping ({@link Native#register}), JNA's fastest call path, and the hot calls also
+ * as JNI static natives ({@link Jni}), which skip JNA's dispatch.
  */
 final class LinuxX64Native {
     /** Library name; JNA maps it to {@code linux-x86-64/libfiberswitch.so} on the class path. */
     static final String LIBRARY = "fiberswitch";
 
     private static NativeLibrary library;
+    /** Why {@link Jni} is not bound, or null once it is; unset until {@link #bindJni} runs. */
+    private static String jniUnavailable;
+    private static boolean jniTried;
 
     private LinuxX64Native() {
     }
@@ -27,6 +32,18 @@ final class LinuxX64Native {
             library = lib;
         }
         return library;
+    }
+
+    /**
+     * Registers {@link Jni} once per class loader, through the library's registration function at
+     * {@code registerFunction}; null once bound, otherwise why not.
+     */
+    static synchronized String bindJni(long registerFunction) {
+        if (!jniTried) {
+            jniUnavailable = JniBinding.register(registerFunction, Jni.class);
+            jniTried = true;
+        }
+        return jniUnavailable;
     }
 
     // The switch (src/main/asm/fiberswitch_x86_64_sysv_gas.S).
@@ -44,6 +61,26 @@ final class LinuxX64Native {
     static native long fiberswitch_probe_resume_fpenv(long fcb, long value, long env);
 
     static native long fiberswitch_probe_read_fpenv();
+
+    /**
+     * The hot calls as JNI static natives, registered by the library's
+     * {@code fiberswitch_jni_register} (see {@link org.fiberswitch.spi.JniBinding}); each reaches
+     * the C entry point of the same meaning above through a few instructions of assembly.
+     */
+    static final class Jni {
+        private Jni() {
+        }
+
+        static native long resume(long fcb, long value);
+
+        static native void prepare(long fcb);
+
+        static native long probeResumeRegisters(long fcb, long value, long seed);
+
+        static native long probeResumeFpEnv(long fcb, long value, long env);
+
+        static native long probeReadFpEnv();
+    }
 
     /** Stack memory from libc. */
     static final class Libc {

@@ -9,6 +9,7 @@ import org.fiberswitch.spi.ExportedSymbolsPort;
 import org.fiberswitch.spi.CallbackSupport;
 import org.fiberswitch.spi.Capability;
 import org.fiberswitch.spi.FiberControlBlock;
+import org.fiberswitch.spi.JniBinding;
 import org.fiberswitch.spi.NativeStack;
 import org.fiberswitch.spi.StackAllocationException;
 import org.fiberswitch.spi.StackMemory;
@@ -51,21 +52,77 @@ public final class LinuxX64SwitchProvider extends LazySwitchProvider {
                     + " -Djna.tmpdir to a writable directory that allows executables, or put the library on"
                     + " -Djna.library.path");
         }
-        return new Port();
+        Port port = new Port(null);
+        if (!JniBinding.requested()) {
+            return port;
+        }
+        String why = LinuxX64Native.bindJni(port.entryPointAddress(JniBinding.REGISTER_FUNCTION));
+        return why == null ? new JniPort() : new Port(why);
     }
 
-    /** The bound port: switch, stack memory and probes. */
-    static final class Port extends ExportedSymbolsPort implements StackMemory {
+    /** The port with its hot calls on the JNI natives of {@link LinuxX64Native.Jni}. */
+    static final class JniPort extends Port {
+        JniPort() {
+            super(null);
+        }
+
+        @Override
+        public String binding() {
+            return "jni";
+        }
+
+        @Override
+        public void prepare(long fcb) {
+            LinuxX64Native.Jni.prepare(fcb);
+        }
+
+        @Override
+        public long resume(long fcb, long value) {
+            return LinuxX64Native.Jni.resume(fcb, value);
+        }
+
+        @Override
+        public long resumeCheckingRegisters(long fcb, long value, long seed) {
+            return LinuxX64Native.Jni.probeResumeRegisters(fcb, value, seed);
+        }
+
+        @Override
+        public long resumeCheckingFpEnv(long fcb, long value, long env) {
+            return LinuxX64Native.Jni.probeResumeFpEnv(fcb, value, env);
+        }
+
+        @Override
+        public long readFpEnv() {
+            return LinuxX64Native.Jni.probeReadFpEnv();
+        }
+    }
+
+    /** The bound port on JNA direct mapping: switch, stack memory and probes. */
+    static class Port extends ExportedSymbolsPort implements StackMemory {
         private static final CallbackSupport CALLBACKS = new CallbackSupport(8, 8, 8, FiberControlBlock.STUB_TAGS,
                 "System V: integer positions 0-5 are rdi, rsi, rdx, rcx, r8, r9, positions 6-7 the first two "
                         + "stack arguments; float positions 0-7 are xmm0-xmm7");
 
         private final long pageSize;
+        private final String jniUnavailable;
 
-        Port() {
+        /** @param jniUnavailable why JNI was asked for and not bound, or null */
+        Port(String jniUnavailable) {
             super(exportsOf(LinuxX64Native.bind()));
             long page = LinuxX64Native.Libc.sysconf(LinuxX64Native.Libc.SC_PAGESIZE);
             this.pageSize = page > 0 ? page : 4096;
+            this.jniUnavailable = jniUnavailable;
+        }
+
+        @Override
+        public String binding() {
+            return "jna";
+        }
+
+        @Override
+        public String toString() {
+            return ID + " port, " + binding() + " binding"
+                    + (jniUnavailable == null ? "" : " (JNI unavailable: " + jniUnavailable + ")");
         }
 
         @Override

@@ -4,11 +4,13 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import java.util.List;
+import org.fiberswitch.spi.JniBinding;
 
 /**
  * The native boundary of the macOS x86-64 provider, and the only class that touches it: the
  * assembly library {@code libfiberswitch.dylib} and the libc calls for stack memory, bound with JNA
- * direct mapping ({@link Native#register}), JNA's fastest call path. The dylib is the Linux port's
+ * direct mapping ({@link Native#register}), JNA's fastest call path, and the hot calls also as JNI
+ * static natives ({@link Jni}), which skip JNA's dispatch. The dylib is the Linux port's
  * SysV assembly linked as Mach-O; its symbols carry Mach-O's leading underscore, which dlsym adds,
  * so the C names below are the same as on Linux.
  */
@@ -28,9 +30,12 @@ final class MacosX64Native {
             "fiberswitch_yield", "fiberswitch_callback_stubs", "fiberswitch_probe_registers",
             "fiberswitch_probe_resume_registers", "fiberswitch_probe_fpenv", "fiberswitch_probe_resume_fpenv",
             "fiberswitch_probe_read_fpenv", "fiberswitch_probe_echo", "fiberswitch_probe_alignment", "fiberswitch_probe_callback",
-            "fiberswitch_probe_recurse");
+            "fiberswitch_probe_recurse", JniBinding.REGISTER_FUNCTION);
 
     private static NativeLibrary library;
+    /** Why {@link Jni} is not bound, or null once it is; unset until {@link #bindJni} runs. */
+    private static String jniUnavailable;
+    private static boolean jniTried;
 
     private MacosX64Native() {
     }
@@ -44,6 +49,18 @@ final class MacosX64Native {
             library = lib;
         }
         return library;
+    }
+
+    /**
+     * Registers {@link Jni} once per class loader, through the library's registration function at
+     * {@code registerFunction}; null once bound, otherwise why not.
+     */
+    static synchronized String bindJni(long registerFunction) {
+        if (!jniTried) {
+            jniUnavailable = JniBinding.register(registerFunction, Jni.class);
+            jniTried = true;
+        }
+        return jniUnavailable;
     }
 
     // The switch (spi-linux-x64/src/main/asm/fiberswitch_x86_64_sysv_gas.S, built for Mach-O).
@@ -61,6 +78,26 @@ final class MacosX64Native {
     static native long fiberswitch_probe_resume_fpenv(long fcb, long value, long env);
 
     static native long fiberswitch_probe_read_fpenv();
+
+    /**
+     * The hot calls as JNI static natives, registered by the library's
+     * {@code fiberswitch_jni_register} (see {@link JniBinding}); each reaches the C entry point of
+     * the same meaning above through a few instructions of assembly.
+     */
+    static final class Jni {
+        private Jni() {
+        }
+
+        static native long resume(long fcb, long value);
+
+        static native void prepare(long fcb);
+
+        static native long probeResumeRegisters(long fcb, long value, long seed);
+
+        static native long probeResumeFpEnv(long fcb, long value, long env);
+
+        static native long probeReadFpEnv();
+    }
 
     /**
      * Stack memory from libc, with the macOS (XNU) values of the constants, which differ from

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.fiberswitch.spi.ExportedSymbolsPort;
+import org.fiberswitch.spi.JniBinding;
 import org.fiberswitch.spi.CallbackSupport;
 import org.fiberswitch.spi.Capability;
 import org.fiberswitch.spi.FiberControlBlock;
@@ -55,7 +56,12 @@ public final class MacosX64SwitchProvider extends LazySwitchProvider {
                     + System.getProperty("java.io.tmpdir") + "); if that directory is not writable, set -Djna.tmpdir"
                     + " to one that is, or put the library on -Djna.library.path");
         }
-        return new Port();
+        Port port = new Port(null);
+        if (!JniBinding.requested()) {
+            return port;
+        }
+        String why = MacosX64Native.bindJni(port.entryPointAddress(JniBinding.REGISTER_FUNCTION));
+        return why == null ? new JniPort() : new Port(why);
     }
 
     @Override
@@ -72,8 +78,45 @@ public final class MacosX64SwitchProvider extends LazySwitchProvider {
                 + osName + ", os.arch=" + osArch + hint;
     }
 
-    /** The bound port: switch, stack memory and probes. */
-    static final class Port extends ExportedSymbolsPort {
+    /** The port with its hot calls on the JNI natives of {@link MacosX64Native.Jni}. */
+    static final class JniPort extends Port {
+        JniPort() {
+            super(null);
+        }
+
+        @Override
+        public String binding() {
+            return "jni";
+        }
+
+        @Override
+        public void prepare(long fcb) {
+            MacosX64Native.Jni.prepare(fcb);
+        }
+
+        @Override
+        public long resume(long fcb, long value) {
+            return MacosX64Native.Jni.resume(fcb, value);
+        }
+
+        @Override
+        public long resumeCheckingRegisters(long fcb, long value, long seed) {
+            return MacosX64Native.Jni.probeResumeRegisters(fcb, value, seed);
+        }
+
+        @Override
+        public long resumeCheckingFpEnv(long fcb, long value, long env) {
+            return MacosX64Native.Jni.probeResumeFpEnv(fcb, value, env);
+        }
+
+        @Override
+        public long readFpEnv() {
+            return MacosX64Native.Jni.probeReadFpEnv();
+        }
+    }
+
+    /** The bound port on JNA direct mapping: switch, stack memory and probes. */
+    static class Port extends ExportedSymbolsPort {
         static final CallbackSupport CALLBACKS = new CallbackSupport(8, 8, 8, FiberControlBlock.STUB_TAGS,
                 "System V: integer positions 0-5 are rdi, rsi, rdx, rcx, r8, r9, positions 6-7 the first two "
                         + "stack arguments; float positions 0-7 are xmm0-xmm7");
@@ -81,8 +124,23 @@ public final class MacosX64SwitchProvider extends LazySwitchProvider {
         private final MacosStackMemory memory = new MacosStackMemory(
                 MacosX64Native.Libc.sysconf(MacosX64Native.Libc.SC_PAGESIZE), MacosStackMemory.Mman.libc());
 
-        Port() {
+        private final String jniUnavailable;
+
+        /** @param jniUnavailable why JNI was asked for and not bound, or null */
+        Port(String jniUnavailable) {
             super(exportsOf(MacosX64Native.bind()));
+            this.jniUnavailable = jniUnavailable;
+        }
+
+        @Override
+        public String binding() {
+            return "jna";
+        }
+
+        @Override
+        public String toString() {
+            return ID + " port, " + binding() + " binding"
+                    + (jniUnavailable == null ? "" : " (JNI unavailable: " + jniUnavailable + ")");
         }
 
         @Override

@@ -2,12 +2,15 @@ package org.fiberswitch.macos.x64;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.fiberswitch.spi.JniBinding;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -85,6 +88,14 @@ class DylibStructureTest {
         dylib.exports.forEach((name, addr) -> actual.put(name, addr - machText));
         assertFalse(expected.isEmpty());
         assertEquals(expected, actual, "export -> offset in the text section");
+    }
+
+    @Test
+    void theProvidersJniClassAcceptsTheDylibsRegistrationTable() {
+        // RegisterNatives fails unless every name and signature in the dylib's table is declared.
+        long register = MachOCode.load().address(JniBinding.REGISTER_FUNCTION);
+        assertNull(JniBinding.register(register, MacosX64Native.Jni.class));
+        assertNotNull(JniBinding.register(register, DylibStructureTest.class), "a class without the natives is refused");
     }
 
     @Test

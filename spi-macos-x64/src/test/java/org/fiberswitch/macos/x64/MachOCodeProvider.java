@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.fiberswitch.spi.Capability;
+import org.fiberswitch.spi.JniBinding;
 import org.fiberswitch.spi.SwitchPort;
 import org.fiberswitch.spi.SwitchProvider;
 import org.fiberswitch.testkit.AddressedPort;
@@ -54,11 +55,13 @@ public final class MachOCodeProvider implements SwitchProvider {
                 // Copied code is not registered with any unwinder, so UNWIND_TABLES is not claimed.
                 Set<Capability> caps = EnumSet.copyOf(MacosX64SwitchProvider.Port.capabilitySet());
                 caps.remove(Capability.UNWIND_TABLES);
-                port = new AddressedPort(name -> {
+                SwitchPort addressed = new AddressedPort(name -> {
                     Long offset = code.image.exports.get("_" + name);
                     return offset == null ? 0L : code.base + offset;
                 }, new MacosStackMemory(LinuxLibc.sysconf(LinuxLibc.SC_PAGESIZE), new LinuxLibc.TranslatingMman()),
                         MacosX64SwitchProvider.Port.CALLBACKS, caps, List.of("rbx", "rbp", "r12", "r13", "r14", "r15"));
+                // The same call path as the real provider: the dylib's JNI adapters, unless -Dfiberswitch.binding=jna.
+                port = JniBinding.requested() ? MachOCodeJni.bind(addressed) : addressed;
             } catch (RuntimeException | LinkageError e) {
                 cause = e;
             }

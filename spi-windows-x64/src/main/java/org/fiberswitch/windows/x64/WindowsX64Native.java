@@ -3,18 +3,23 @@ package org.fiberswitch.windows.x64;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import org.fiberswitch.spi.JniBinding;
 
 /**
  * The native boundary of the Windows x86-64 provider, and the only class that touches it: the
  * assembly library {@code fiberswitch.dll} and the kernel32 calls for stack memory, bound with JNA
- * direct mapping ({@link Native#register}), JNA's fastest call path. Win64 has a single calling
- * convention, so no stdcall options are needed.
+ * direct mapping ({@link Native#register}), JNA's fastest call path, and the hot calls also as JNI
+ * static natives ({@link Jni}), which skip JNA's dispatch. Win64 has a single calling convention
+ * (JNICALL included), so no stdcall options are needed.
  */
 final class WindowsX64Native {
     /** Library name; JNA maps it to {@code win32-x86-64/fiberswitch.dll} on the class path. */
     static final String LIBRARY = "fiberswitch";
 
     private static NativeLibrary library;
+    /** Why {@link Jni} is not bound, or null once it is; unset until {@link #bindJni} runs. */
+    private static String jniUnavailable;
+    private static boolean jniTried;
 
     private WindowsX64Native() {
     }
@@ -28,6 +33,18 @@ final class WindowsX64Native {
             library = lib;
         }
         return library;
+    }
+
+    /**
+     * Registers {@link Jni} once per class loader, through the DLL's registration function at
+     * {@code registerFunction}; null once bound, otherwise why not.
+     */
+    static synchronized String bindJni(long registerFunction) {
+        if (!jniTried) {
+            jniUnavailable = JniBinding.register(registerFunction, Jni.class);
+            jniTried = true;
+        }
+        return jniUnavailable;
     }
 
     // The switch (src/main/asm/fiberswitch_x86_64_ms_pe_gas.S).
@@ -47,6 +64,28 @@ final class WindowsX64Native {
     static native long fiberswitch_probe_read_fpenv();
 
     static native long fiberswitch_probe_read_teb(long field);
+
+    /**
+     * The hot calls as JNI static natives, registered by the DLL's {@code fiberswitch_jni_register}
+     * (see {@link org.fiberswitch.spi.JniBinding}); each reaches the C entry point of the same
+     * meaning above through a few instructions of assembly that drop {@code JNIEnv*} and
+     * {@code jclass} (rcx, rdx), move the arguments down from r8, r9 and the stack slot above the
+     * home space, and jump. The TEB work happens in the switch, so both bindings keep it.
+     */
+    static final class Jni {
+        private Jni() {
+        }
+
+        static native long resume(long fcb, long value);
+
+        static native void prepare(long fcb);
+
+        static native long probeResumeRegisters(long fcb, long value, long seed);
+
+        static native long probeResumeFpEnv(long fcb, long value, long env);
+
+        static native long probeReadFpEnv();
+    }
 
     /** Stack memory from kernel32. */
     static final class Kernel32 {

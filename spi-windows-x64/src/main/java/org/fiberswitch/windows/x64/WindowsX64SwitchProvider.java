@@ -9,6 +9,7 @@ import org.fiberswitch.spi.ExportedSymbolsPort;
 import org.fiberswitch.spi.CallbackSupport;
 import org.fiberswitch.spi.Capability;
 import org.fiberswitch.spi.FiberControlBlock;
+import org.fiberswitch.spi.JniBinding;
 import org.fiberswitch.spi.NativeStack;
 import org.fiberswitch.spi.StackMemory;
 import org.fiberswitch.spi.SwitchPort;
@@ -23,6 +24,12 @@ import org.fiberswitch.spi.LazySwitchProvider;
  * ones the StackLimit trick unless {@code -Dfiberswitch.windows.teb=full}). Callback stubs capture
  * positions 0-3 from rcx, rdx, r8, r9 and xmm0-3, and 4-7 from the stack above the home space.
  * Stacks come from VirtualAlloc, with a reserved-only guard page at the bottom.
+ *
+ * <p>Java calls the switch through JNI static natives that the DLL registers
+ * ({@link JniBinding}, binding {@code "jni"}) unless {@code -Dfiberswitch.binding=jna} asks for JNA
+ * direct mapping alone or the registration fails; then the port stays on JNA (binding
+ * {@code "jna"}) and its {@code toString} says why. Both bindings reach the same switch, so the TEB
+ * modes, callbacks and probes behave the same.
  */
 public final class WindowsX64SwitchProvider extends LazySwitchProvider {
     /** This provider's id. */
@@ -52,11 +59,57 @@ public final class WindowsX64SwitchProvider extends LazySwitchProvider {
                     + "); if that directory is not writable or a policy blocks DLLs there, set -Djna.tmpdir to an"
                     + " allowed directory, or put the DLL on -Djna.library.path");
         }
-        return new Port(new WindowsStackMemory(WindowsStackMemory.VirtualMemory.kernel32()));
+        WindowsStackMemory memory = new WindowsStackMemory(WindowsStackMemory.VirtualMemory.kernel32());
+        Port port = new Port(memory, null);
+        if (!JniBinding.requested()) {
+            return port;
+        }
+        String why = WindowsX64Native.bindJni(port.entryPointAddress(JniBinding.REGISTER_FUNCTION));
+        return why == null ? new JniPort(memory) : new Port(memory, why);
     }
 
-    /** The bound port: switch, stack memory and probes. */
-    static final class Port extends ExportedSymbolsPort {
+    /**
+     * The port with its hot calls on the JNI natives of {@link WindowsX64Native.Jni}; everything
+     * else (TEB slots, stack memory, {@code readTeb}) is {@link Port}'s.
+     */
+    static final class JniPort extends Port {
+        JniPort(WindowsStackMemory memory) {
+            super(memory, null);
+        }
+
+        @Override
+        public String binding() {
+            return "jni";
+        }
+
+        @Override
+        public void prepare(long fcb) {
+            WindowsX64Native.Jni.prepare(fcb);
+        }
+
+        @Override
+        public long resume(long fcb, long value) {
+            return WindowsX64Native.Jni.resume(fcb, value);
+        }
+
+        @Override
+        public long resumeCheckingRegisters(long fcb, long value, long seed) {
+            return WindowsX64Native.Jni.probeResumeRegisters(fcb, value, seed);
+        }
+
+        @Override
+        public long resumeCheckingFpEnv(long fcb, long value, long env) {
+            return WindowsX64Native.Jni.probeResumeFpEnv(fcb, value, env);
+        }
+
+        @Override
+        public long readFpEnv() {
+            return WindowsX64Native.Jni.probeReadFpEnv();
+        }
+    }
+
+    /** The bound port on JNA direct mapping: switch, stack memory, TEB slots and probes. */
+    static class Port extends ExportedSymbolsPort {
         static final CallbackSupport CALLBACKS = new CallbackSupport(8, 8, 4, FiberControlBlock.STUB_TAGS,
                 "Microsoft x64: arguments are positional; positions 0-3 are rcx, rdx, r8, r9 (or xmm0-xmm3 for"
                         + " floats), positions 4-7 the stack slots above the return address and the 32-byte home"
@@ -68,10 +121,24 @@ public final class WindowsX64SwitchProvider extends LazySwitchProvider {
                 "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 
         private final WindowsStackMemory memory;
+        private final String jniUnavailable;
 
-        Port(WindowsStackMemory memory) {
+        /** @param jniUnavailable why JNI was asked for and not bound, or null */
+        Port(WindowsStackMemory memory, String jniUnavailable) {
             super(exportsOf(WindowsX64Native.bind()));
             this.memory = memory;
+            this.jniUnavailable = jniUnavailable;
+        }
+
+        @Override
+        public String binding() {
+            return "jna";
+        }
+
+        @Override
+        public String toString() {
+            return ID + " port, " + binding() + " binding"
+                    + (jniUnavailable == null ? "" : " (JNI unavailable: " + jniUnavailable + ")");
         }
 
         @Override

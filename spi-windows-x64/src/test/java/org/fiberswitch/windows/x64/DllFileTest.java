@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -17,8 +20,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The DLL the jar carries, read as a PE file: x86-64, a DLL, relocatable, no timestamp, no import
- * table of any kind, and every entry point the provider binds exported. (build-native.sh --check
- * proves it is the byte-exact build of the asm; this proves the resource in the jar is that file.)
+ * table of any kind, every entry point the provider binds exported, and the JNI names and
+ * signatures of {@link WindowsX64Native.Jni} in its read-only data. (build-native.sh --check proves
+ * it is the byte-exact build of the asm; this proves the resource in the jar is that file.)
  */
 class DllFileTest {
     private static ByteBuffer pe;
@@ -104,8 +108,77 @@ class DllFileTest {
                 "fiberswitch_probe_read_teb", "fiberswitch_probe_registers", "fiberswitch_probe_resume_registers",
                 "fiberswitch_probe_fpenv", "fiberswitch_probe_resume_fpenv", "fiberswitch_probe_read_fpenv",
                 "fiberswitch_probe_echo", "fiberswitch_probe_alignment", "fiberswitch_probe_callback",
-                "fiberswitch_probe_recurse")) {
+                "fiberswitch_probe_recurse", "fiberswitch_jni_register")) {
             assertTrue(exported.contains(name), name + " is not exported; exports: " + exported);
         }
+    }
+
+    /** The raw bytes of the section called {@code name}. */
+    private static byte[] section(String name) {
+        int h = header();
+        int sections = pe.getShort(h + 2) & 0xFFFF;
+        int table = opt + (pe.getShort(h + 16) & 0xFFFF);
+        for (int s = 0; s < sections; s++) {
+            int e = table + 40 * s;
+            String n = new String(pe.array(), e, 8, StandardCharsets.US_ASCII).replace("\0", "");
+            if (n.equals(name)) {
+                int size = Math.min(pe.getInt(e + 8), pe.getInt(e + 16));
+                byte[] bytes = new byte[size];
+                System.arraycopy(pe.array(), pe.getInt(e + 20), bytes, 0, size);
+                return bytes;
+            }
+        }
+        throw new AssertionError("no section " + name);
+    }
+
+    /** Whether {@code s} occurs in {@code data} as a whole NUL-terminated string. */
+    private static boolean holdsCString(byte[] data, String s) {
+        byte[] want = (s + "\0").getBytes(StandardCharsets.US_ASCII);
+        outer:
+        for (int i = 0; i + want.length <= data.length; i++) {
+            for (int k = 0; k < want.length; k++) {
+                if (data[i + k] != want[k]) {
+                    continue outer;
+                }
+            }
+            int before = i == 0 ? 0 : data[i - 1] & 0xFF;   // not the tail of a longer name
+            if (!(Character.isLetterOrDigit(before) || before == '_')) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String jniSignature(Method m) {
+        StringBuilder sig = new StringBuilder("(");
+        for (Class<?> p : m.getParameterTypes()) {
+            assertEquals(long.class, p, m + ": the JNI natives take longs only");
+            sig.append('J');
+        }
+        sig.append(')').append(m.getReturnType() == void.class ? "V" : "J");
+        assertTrue(m.getReturnType() == void.class || m.getReturnType() == long.class, m.toString());
+        return sig.toString();
+    }
+
+    @Test
+    void carriesTheNamesAndSignaturesOfTheJniNatives() {
+        // fiberswitch_jni_register passes these strings to RegisterNatives; a Java method renamed or
+        // retyped without the asm would make the registration fail (and the port fall back to JNA).
+        byte[] rdata = section(".rdata");
+        List<String> natives = new ArrayList<>();
+        for (Method m : WindowsX64Native.Jni.class.getDeclaredMethods()) {
+            if (m.isSynthetic()) {
+                continue;
+            }
+            assertTrue(Modifier.isStatic(m.getModifiers()) && Modifier.isNative(m.getModifiers()),
+                    m + " must be a static native");
+            String sig = jniSignature(m);
+            natives.add(m.getName() + sig);
+            assertTrue(holdsCString(rdata, m.getName()), m.getName() + " is not in the DLL's .rdata");
+            assertTrue(holdsCString(rdata, sig), sig + " (" + m.getName() + ") is not in the DLL's .rdata");
+        }
+        natives.sort(null);
+        assertEquals(List.of("prepare(J)V", "probeReadFpEnv()J", "probeResumeFpEnv(JJJ)J",
+                "probeResumeRegisters(JJJ)J", "resume(JJ)J"), natives, "the five natives of fiberswitch.h");
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Method;
+import java.util.List;
 import java.util.ServiceLoader;
 import org.fiberswitch.spi.FiberControlBlock;
 import org.fiberswitch.spi.SwitchProvider;
@@ -12,7 +14,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 
-/** The provider's platform-independent parts: the platform decision, identity, discovery, constants. */
+/**
+ * The provider's platform-independent parts: the platform decision, identity, discovery, constants,
+ * and the shape of the JNI port.
+ */
 class WindowsX64SwitchProviderTest {
 
     @Test
@@ -73,5 +78,29 @@ class WindowsX64SwitchProviderTest {
         assertEquals(FiberControlBlock.CALLBACK_SLOTS, cb.integerArguments());
         assertEquals(4, cb.floatArguments(), "xmm0-3; positions 4-7 are shared stack slots on Win64");
         assertEquals(FiberControlBlock.STUB_TAGS, cb.tags());
+    }
+
+    @Test
+    void theJniPortTakesEveryHotCallToTheNativesAndKeepsTheRest() throws NoSuchMethodException {
+        // A hot call JniPort did not override would quietly stay on JNA; the TEB work must stay Port's.
+        Class<?> jni = WindowsX64SwitchProvider.JniPort.class;
+        assertTrue(WindowsX64SwitchProvider.Port.class.isAssignableFrom(jni));
+        List<Method> hot = List.of(jni.getMethod("prepare", long.class), jni.getMethod("resume", long.class, long.class),
+                jni.getMethod("resumeCheckingRegisters", long.class, long.class, long.class),
+                jni.getMethod("resumeCheckingFpEnv", long.class, long.class, long.class),
+                jni.getMethod("readFpEnv"), jni.getMethod("binding"));
+        for (Method m : hot) {
+            assertEquals(jni, m.getDeclaringClass(), m.getName() + " is not JniPort's own");
+        }
+        for (String kept : List.of("initPortSlots", "readTeb", "stackMemory", "capabilities")) {
+            boolean found = false;
+            for (Method m : jni.getMethods()) {
+                if (m.getName().equals(kept)) {
+                    assertEquals(WindowsX64SwitchProvider.Port.class, m.getDeclaringClass(), kept);
+                    found = true;
+                }
+            }
+            assertTrue(found, kept);
+        }
     }
 }

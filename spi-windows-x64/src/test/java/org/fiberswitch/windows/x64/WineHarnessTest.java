@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Windows cell of this machine, inside {@code ./mvnw verify}: the Win64 ABI rules run as a
- * native harness under Wine (there is no Windows JVM here). When wine or mingw-w64 is missing, the
+ * native harness under Wine (there is no Windows JVM here), through the C entry points and through
+ * the JNI natives that {@code fiberswitch_jni_register} registers on a fake JNIEnv. When wine or mingw-w64 is missing, the
  * test is skipped with a loud notice; under CI (CI=true) it fails instead, since .ci/run installs
  * both.
  */
@@ -51,5 +52,7 @@ class WineHarnessTest {
         // The script itself fails on a Wine "invalid frame" line in the real runs, and requires the
         // negative control (a DLL without TEB updates) to fail.
         assertTrue(out.contains(" passed, 0 failed"), out);
+        // ... and every switch rule ran a second time through the JNI natives on a fake JNIEnv.
+        assertTrue(out.contains("ok: JNI binding:"), out);
     }
 }
