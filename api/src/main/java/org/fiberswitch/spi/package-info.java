@@ -17,7 +17,11 @@
  *   <li>{@code fiberswitch_callback_stubs}: {@code STUB_COUNT} stubs, {@code STUB_STRIDE} bytes
  *       apart, that capture a native callback's arguments and switch back to the resumer;</li>
  *   <li>{@code fiberswitch_abi_version()} and {@code fiberswitch_layout(i)}: the handshake;</li>
- *   <li>{@code fiberswitch_probe_*}: the {@link org.fiberswitch.spi.AbiProbes}.</li>
+ *   <li>{@code fiberswitch_probe_*}: the {@link org.fiberswitch.spi.AbiProbes};</li>
+ *   <li>optionally {@code fiberswitch_jni_register(env, cls)}: registers the hot calls as JNI
+ *       static natives, which {@link org.fiberswitch.spi.JniBinding} binds in place of JNA's far
+ *       slower dispatch; a port says which path it took in
+ *       {@link org.fiberswitch.spi.SwitchPort#binding()}.</li>
  * </ul>
  * Stack memory comes from the OS through {@link org.fiberswitch.spi.StackMemory}. Lifecycle,
  * state checks and pooling live in the api and are shared: a port carries only what differs by
