@@ -6,14 +6,15 @@ import org.fiberswitch.spi.SwitchPort;
 
 /**
  * Binds a port's hot entry points with {@code java.lang.foreign} downcall handles, which cost a
- * fraction of a JNA direct-mapped call (see docs/performance.md). Accepts any port that exposes
+ * fraction of a JNA direct-mapped call and the same as a provider's JNI natives (see
+ * docs/performance.md). Accepts any port that exposes
  * its entry points through {@link SwitchPort#entryPointAddress(String)}; everything else stays with
  * the wrapped port.
  *
  * <p>The JVM must allow native access to this module (or to the class path):
  * {@code --enable-native-access=ALL-UNNAMED}, or {@code =org.fiberswitch.ffm} on the module path.
  * Without it JDK 22-23 warn; if the JVM refuses, this accelerator steps aside and the runtime keeps
- * JNA. {@code -Dfiberswitch.accelerate=false} turns it off.
+ * the provider's own binding. {@code -Dfiberswitch.accelerate=false} turns it off.
  */
 public final class FfmAccelerator implements PortAccelerator {
 

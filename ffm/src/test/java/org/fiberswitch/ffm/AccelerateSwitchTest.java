@@ -14,7 +14,7 @@ import org.junit.jupiter.api.condition.OS;
 /**
  * Runs in both surefire executions of this module: the default one (the accelerator is used) and
  * {@code accelerate-false}, where the whole JVM has {@code -Dfiberswitch.accelerate=false} and the
- * same fibers must run on the provider's JNA port.
+ * same fibers must run on the port the provider bound itself (its JNI natives).
  */
 @EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"},
         disabledReason = "these tests drive the accelerator over the Linux x86-64 provider")

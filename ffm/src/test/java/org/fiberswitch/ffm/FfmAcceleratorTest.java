@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 
-/** Real fibers through the FFM accelerator, and the JNA fallback when it is turned off. */
+/** Real fibers through the FFM accelerator, and the provider's own binding when it is turned off. */
 @EnabledOnOs(value = OS.LINUX, architectures = {"amd64", "x86_64"},
         disabledReason = "these tests drive the accelerator over the Linux x86-64 provider")
 class FfmAcceleratorTest {
@@ -52,6 +52,7 @@ class FfmAcceleratorTest {
         try (FiberRuntime runtime = open(null)) {
             assertEquals("ffm", runtime.accelerator());
             assertInstanceOf(FfmPort.class, runtime.port());
+            assertEquals("ffm", runtime.port().binding());
             assertEquals("linux-x64-sysv", runtime.providerId());
         }
     }
@@ -64,10 +65,12 @@ class FfmAcceleratorTest {
     }
 
     @Test
-    void accelerateFalseFallsBackToJna() {
+    void accelerateFalseKeepsTheProvidersOwnBinding() {
         try (FiberRuntime runtime = open("false")) {
             assertEquals("none", runtime.accelerator());
-            assertEquals("org.fiberswitch.linux.x64.LinuxX64SwitchProvider$Port", runtime.port().getClass().getName());
+            // The provider's port as it bound itself: its JNI natives (JNA only if asked for).
+            assertEquals("org.fiberswitch.linux.x64.LinuxX64SwitchProvider$JniPort", runtime.port().getClass().getName());
+            assertEquals("jni", runtime.port().binding());
             roundTrips(runtime);
         }
     }
