@@ -1,7 +1,8 @@
 /*
  * A candidate switch sequence, for measurement only (the shipped one is
  * spi-linux-x64/src/main/asm/fiberswitch_x86_64_sysv_gas.S; ports mirror it, so it is not changed).
- * Same FCB layout, same guarantees (rbx, rbp, r12-r15, MXCSR control bits, x87 CW), three changes:
+ * Same FCB layout, same guarantees (rbx, rbp, r12-r15, MXCSR control bits, x87 CW). It differs in
+ * the first two points; the third, once the candidate's own, is what the shipped switch does now:
  *   1. the FP env is stored in the red zone below the saved sp (no sub/add): nothing runs on a
  *      suspended stack, and the running side's signals land on its own stack;
  *   2. MXCSR and the x87 CW are read back with loads of the sizes stmxcsr/fnstcw stored (an 8-byte

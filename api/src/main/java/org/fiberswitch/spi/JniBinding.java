@@ -62,6 +62,34 @@ public final class JniBinding {
         }
     }
 
+    /** One registration attempt per natives class, whichever port asks first. */
+    private static final ClassValue<Attempt> ATTEMPTS = new ClassValue<>() {
+        @Override
+        protected Attempt computeValue(Class<?> type) {
+            return new Attempt();
+        }
+    };
+
+    private static final class Attempt {
+        private boolean made;
+        private String unavailable;
+    }
+
+    /**
+     * {@link #register} once per {@code natives} class: later calls return the first result, so a
+     * provider that binds again (another runtime, another port) does not register again.
+     */
+    public static String registerOnce(long registerFunction, Class<?> natives) {
+        Attempt a = ATTEMPTS.get(natives);
+        synchronized (a) {
+            if (!a.made) {
+                a.unavailable = register(registerFunction, natives);
+                a.made = true;
+            }
+            return a.unavailable;
+        }
+    }
+
     /**
      * Calls the library's registration function for {@code natives}.
      *

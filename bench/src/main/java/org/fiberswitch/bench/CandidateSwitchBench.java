@@ -54,7 +54,7 @@ public class CandidateSwitchBench {
         runtime.close();
     }
 
-    /** fiberswitch_resume -> probe_echo yields v + 1 (push/ret switch). */
+    /** fiberswitch_resume -> probe_echo yields v + 1 (push, then pop+jmp). */
     @Benchmark
     public long shippedSwitch() {
         next = port.resume(fcb, next);

@@ -3,7 +3,6 @@ package org.fiberswitch.linux.x64;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
-import org.fiberswitch.spi.JniBinding;
 
 /**
  * The native boundary of the Linux x86-64 provider, and the only class that touches it: the
@@ -16,9 +15,6 @@ final class LinuxX64Native {
     static final String LIBRARY = "fiberswitch";
 
     private static NativeLibrary library;
-    /** Why {@link Jni} is not bound, or null once it is; unset until {@link #bindJni} runs. */
-    private static String jniUnavailable;
-    private static boolean jniTried;
 
     private LinuxX64Native() {
     }
@@ -32,18 +28,6 @@ final class LinuxX64Native {
             library = lib;
         }
         return library;
-    }
-
-    /**
-     * Registers {@link Jni} once per class loader, through the library's registration function at
-     * {@code registerFunction}; null once bound, otherwise why not.
-     */
-    static synchronized String bindJni(long registerFunction) {
-        if (!jniTried) {
-            jniUnavailable = JniBinding.register(registerFunction, Jni.class);
-            jniTried = true;
-        }
-        return jniUnavailable;
     }
 
     // The switch (src/main/asm/fiberswitch_x86_64_sysv_gas.S).

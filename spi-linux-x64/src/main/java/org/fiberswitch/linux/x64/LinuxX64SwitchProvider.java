@@ -56,7 +56,8 @@ public final class LinuxX64SwitchProvider extends LazySwitchProvider {
         if (!JniBinding.requested()) {
             return port;
         }
-        String why = LinuxX64Native.bindJni(port.entryPointAddress(JniBinding.REGISTER_FUNCTION));
+        String why = JniBinding.registerOnce(port.entryPointAddress(JniBinding.REGISTER_FUNCTION),
+                LinuxX64Native.Jni.class);
         return why == null ? new JniPort() : new Port(why);
     }
 

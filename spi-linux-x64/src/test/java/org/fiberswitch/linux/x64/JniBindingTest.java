@@ -33,7 +33,8 @@ class JniBindingTest {
     void bothBindingsRunTheSameFiber() {
         SwitchPort jna = new LinuxX64SwitchProvider.Port(null);
         SwitchPort jni = new LinuxX64SwitchProvider.JniPort();
-        assertNull(LinuxX64Native.bindJni(jna.entryPointAddress(JniBinding.REGISTER_FUNCTION)));
+        assertNull(JniBinding.registerOnce(jna.entryPointAddress(JniBinding.REGISTER_FUNCTION),
+                LinuxX64Native.Jni.class));
         assertEquals(jna.probes().readFpEnv(), jni.probes().readFpEnv());
         try (FiberRuntime runtime = FiberRuntime.open()) {
             Fiber echo = runtime.newFiber(runtime.port().probes().echoEntry(), 7);

@@ -33,9 +33,6 @@ final class MacosX64Native {
             "fiberswitch_probe_recurse", JniBinding.REGISTER_FUNCTION);
 
     private static NativeLibrary library;
-    /** Why {@link Jni} is not bound, or null once it is; unset until {@link #bindJni} runs. */
-    private static String jniUnavailable;
-    private static boolean jniTried;
 
     private MacosX64Native() {
     }
@@ -49,18 +46,6 @@ final class MacosX64Native {
             library = lib;
         }
         return library;
-    }
-
-    /**
-     * Registers {@link Jni} once per class loader, through the library's registration function at
-     * {@code registerFunction}; null once bound, otherwise why not.
-     */
-    static synchronized String bindJni(long registerFunction) {
-        if (!jniTried) {
-            jniUnavailable = JniBinding.register(registerFunction, Jni.class);
-            jniTried = true;
-        }
-        return jniUnavailable;
     }
 
     // The switch (spi-linux-x64/src/main/asm/fiberswitch_x86_64_sysv_gas.S, built for Mach-O).

@@ -60,7 +60,8 @@ public final class MacosX64SwitchProvider extends LazySwitchProvider {
         if (!JniBinding.requested()) {
             return port;
         }
-        String why = MacosX64Native.bindJni(port.entryPointAddress(JniBinding.REGISTER_FUNCTION));
+        String why = JniBinding.registerOnce(port.entryPointAddress(JniBinding.REGISTER_FUNCTION),
+                MacosX64Native.Jni.class);
         return why == null ? new JniPort() : new Port(why);
     }
 

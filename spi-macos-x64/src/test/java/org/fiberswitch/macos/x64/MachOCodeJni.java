@@ -10,9 +10,6 @@ import org.fiberswitch.spi.SwitchPort;
  * provider does on a Mac, here on Linux.
  */
 final class MachOCodeJni {
-    private static String unavailable;
-    private static boolean tried;
-
     private MachOCodeJni() {
     }
 
@@ -32,11 +29,9 @@ final class MachOCodeJni {
      *
      * @throws IllegalStateException if the registration fails
      */
-    static synchronized SwitchPort bind(SwitchPort port) {
-        if (!tried) {
-            unavailable = JniBinding.register(port.entryPointAddress(JniBinding.REGISTER_FUNCTION), MachOCodeJni.class);
-            tried = true;
-        }
+    static SwitchPort bind(SwitchPort port) {
+        String unavailable = JniBinding.registerOnce(port.entryPointAddress(JniBinding.REGISTER_FUNCTION),
+                MachOCodeJni.class);
         if (unavailable != null) {
             throw new IllegalStateException("the Mach-O code's JNI binding failed: " + unavailable);
         }

@@ -64,7 +64,8 @@ public final class WindowsX64SwitchProvider extends LazySwitchProvider {
         if (!JniBinding.requested()) {
             return port;
         }
-        String why = WindowsX64Native.bindJni(port.entryPointAddress(JniBinding.REGISTER_FUNCTION));
+        String why = JniBinding.registerOnce(port.entryPointAddress(JniBinding.REGISTER_FUNCTION),
+                WindowsX64Native.Jni.class);
         return why == null ? new JniPort(memory) : new Port(memory, why);
     }
 

@@ -40,7 +40,8 @@ class JniBindingTest {
     void bothBindingsRunTheSameFiber() {
         SwitchPort jna = new WindowsX64SwitchProvider.Port(memory(), null);
         SwitchPort jni = new WindowsX64SwitchProvider.JniPort(memory());
-        assertNull(WindowsX64Native.bindJni(jna.entryPointAddress(JniBinding.REGISTER_FUNCTION)));
+        assertNull(JniBinding.registerOnce(jna.entryPointAddress(JniBinding.REGISTER_FUNCTION),
+                WindowsX64Native.Jni.class));
         assertEquals(jna.probes().readFpEnv(), jni.probes().readFpEnv());
         try (FiberRuntime runtime = FiberRuntime.open(new WindowsX64SwitchProvider())) {
             Fiber echo = runtime.newFiber(runtime.port().probes().echoEntry(), 7);
