@@ -3,14 +3,15 @@
  *
  * One hot switch (fs_swap) shared by resume, yield, callback stubs and completion. It saves the
  * callee-saved registers rbx, rbp, r12-r15 by push, plus MXCSR and the x87 control word, stores the
- * stack pointer, loads the other side's, and reloads MXCSR / the x87 CW only when their control bits
- * differ (a blind ldmxcsr costs far more than the compare). It resumes with pop and an indirect
- * jmp, not `ret`: a `ret` into the other stack always mispredicts, while the jmp's target is the
- * same call site every time and the branch predictor learns it. Measured from Java through the JNI
- * binding, a resume-to-callback round trip took 31 ns with `ret` and 21 ns with pop+jmp. (Through
- * JNA's deep dispatch it was the other way round; JNA is now only the fallback binding.) Every path
- * into the switch is jumps only (resume, yield and the stub body tail-jump), so no frame of ours
- * sits between a suspended side and the code it returns to.
+ * stack pointer, loads the other side's, and loads the other side's MXCSR and x87 CW. The loads are
+ * unconditional: reading back what stmxcsr/fnstcw just stored, to load only when the control bits
+ * differ, waits on those stores and measured slower than loading (bench/native/run.sh on this
+ * project's Zen 4: 7.1 ns per switch with the compare, 5.7 without; stmxcsr itself costs about
+ * 2.3 ns, and no cheaper way to learn MXCSR exists). It resumes with pop and an indirect jmp, not
+ * `ret`: a `ret` into the other stack always mispredicts, while the jmp's target is the same call
+ * site every time and the branch predictor learns it. Every path into the switch is jumps only
+ * (resume, yield and the stub body tail-jump), so no frame of ours sits between a suspended side
+ * and the code it returns to.
  *
  * Frame left on a suspended stack (low to high): fp env (mxcsr u32, x87 cw u16, pad), r15, r14, r13,
  * r12, rbx, rbp, return address.
@@ -36,7 +37,6 @@
 /* Standard C start values for a fresh fiber: all exceptions masked, round to nearest. */
 #define MXCSR_DEFAULT 0x1F80
 #define X87CW_DEFAULT 0x037F
-#define MXCSR_CONTROL_MASK 0xFFC0
 
     .text
 
@@ -69,16 +69,11 @@ LOCAL_FN(fiberswitch_swap)
     stmxcsr (%rsp)
     fnstcw 4(%rsp)
     movq %rsp, (%rsi)
-    movl (%rsp), %ecx
-    movzwl 4(%rsp), %r8d
     /* From here the frame at rsp is the other side's; it has the same shape, so the CFI holds. */
     movq %rdx, %rsp
-    xorl (%rsp), %ecx
-    testl $MXCSR_CONTROL_MASK, %ecx
-    jnz 3f
-1:  cmpw 4(%rsp), %r8w
-    jne 4f
-2:  addq $8, %rsp
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
     .cfi_adjust_cfa_offset -8
     popq %r15
     .cfi_adjust_cfa_offset -8
@@ -98,12 +93,6 @@ LOCAL_FN(fiberswitch_swap)
     .cfi_adjust_cfa_offset -8
     .cfi_register rip, rcx
     notrack jmp *%rcx               /* not ret: see the file comment; notrack: return sites carry no endbr64 */
-    .cfi_adjust_cfa_offset 64
-    .cfi_offset rip, -8
-3:  ldmxcsr (%rsp)
-    jmp 1b
-4:  fldcw 4(%rsp)
-    jmp 2b
     .cfi_endproc
 SIZE_FN(fiberswitch_swap)
 

@@ -21,11 +21,14 @@ public final class CallbackEvent implements FiberEvent {
     private final Fiber fiber;
     private final int stubId;
     private final ByteBuffer view;
+    /** The fiber's switch-out count when it entered this callback: see {@link Fiber#isCurrent(long)}. */
+    private final long switchCount;
 
-    CallbackEvent(Fiber fiber, int stubId, ByteBuffer view) {
+    CallbackEvent(Fiber fiber, int stubId, ByteBuffer view, long switchCount) {
         this.fiber = fiber;
         this.stubId = stubId;
         this.view = view;
+        this.switchCount = switchCount;
     }
 
     /** The fiber that waits in this callback. */
@@ -49,7 +52,12 @@ public final class CallbackEvent implements FiberEvent {
     }
 
     boolean returnsDouble() {
-        return (stubId & 1) != 0;
+        return returnsDouble(stubId);
+    }
+
+    /** Whether the stub {@code stubId} returns double; false for -1 (no stub). */
+    static boolean returnsDouble(int stubId) {
+        return stubId >= 0 && (stubId & 1) != 0;
     }
 
     /** The integer/pointer argument at {@code position}, as 64 bits. */
@@ -97,7 +105,7 @@ public final class CallbackEvent implements FiberEvent {
     }
 
     private void ensureCurrent() {
-        if (!fiber.isCurrent(this)) {
+        if (!fiber.isCurrent(switchCount)) {
             throw new FiberStateException("this callback event of fiber " + fiber.id()
                     + " is stale: the fiber has been resumed or closed since; read the arguments"
                     + " and reply before resuming it again");

@@ -3,6 +3,7 @@ package org.fiberswitch;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import org.fiberswitch.internal.FiberAccess;
 import org.fiberswitch.spi.FiberControlBlock;
 import org.fiberswitch.spi.SwitchPort;
 
@@ -35,6 +36,22 @@ public final class Fiber implements AutoCloseable {
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
+        new FiberAccess() {
+            @Override
+            public long resume(Fiber fiber, long value, boolean doubleReply) {
+                return fiber.resumeForExit(value, doubleReply);
+            }
+
+            @Override
+            public CallbackEvent callback(Fiber fiber) {
+                return new CallbackEvent(fiber, fiber.waitingStub, fiber.view, fiber.switchesOut);
+            }
+
+            @Override
+            public long transfer(Fiber fiber) {
+                return fiber.transfer;
+            }
+        };
     }
 
     private final FiberRuntime runtime;
@@ -51,12 +68,18 @@ public final class Fiber implements AutoCloseable {
     private long fcb;
     private ByteBuffer view;
     private long result;
+    /** What the last switch out passed: the yielded value, or the function's result. */
+    private long transfer;
     private Throwable failure;
+    /** The id of the callback stub the fiber waits in, or -1 when it waits at a yield or has not started. */
+    private int waitingStub = -1;
     /**
-     * The callback the fiber waits in, or null when it waits at a yield. Every switch out replaces
-     * it, so it alone tells a {@link CallbackEvent} whether it is still current.
+     * Counts switches out. A {@link CallbackEvent} remembers the count it was made at, so it is
+     * current only while the fiber has not been resumed since. A number rather than the event's
+     * identity, so that the fiber keeps no reference to its events and the JIT can drop their
+     * allocation where a consumer does not keep them.
      */
-    private CallbackEvent pending;
+    private long switchesOut;
 
     Fiber(FiberRuntime runtime, long id, long function, FiberArguments arguments, StackOptions options) {
         this.runtime = runtime;
@@ -129,6 +152,15 @@ public final class Fiber implements AutoCloseable {
      * switch. Starting, refusing and failing live in cold methods.
      */
     private FiberEvent resume0(long value, boolean doubleReply) {
+        long exit = resumeForExit(value, doubleReply);
+        if (exit == FiberControlBlock.EXIT_CALLBACK) {
+            return new CallbackEvent(this, waitingStub, view, switchesOut);
+        }
+        return exit == FiberControlBlock.EXIT_YIELD ? new FiberEvent.Yielded(transfer) : new FiberEvent.Completed(transfer);
+    }
+
+    /** The resume itself; returns the exit code, with the stub id or transfer left in fields. */
+    private long resumeForExit(long value, boolean doubleReply) {
         if (runtime.isClosed() || !STATE.compareAndSet(this, FiberState.SUSPENDED, FiberState.RUNNING)) {
             return resumeSlow(value, doubleReply);
         }
@@ -138,40 +170,43 @@ public final class Fiber implements AutoCloseable {
 
     /** Owning the fiber (RUNNING), refuse a reply of the wrong kind and give the fiber back as {@code was}. */
     private void checkReplyKind(FiberState was, boolean doubleReply) {
-        CallbackEvent waiting = pending;
-        if ((waiting != null && waiting.returnsDouble()) != doubleReply) {
+        if (CallbackEvent.returnsDouble(waitingStub) != doubleReply) {
             STATE.setRelease(this, was);
-            throw wrongReplyKind(waiting, doubleReply);
+            throw wrongReplyKind(waitingStub, doubleReply);
         }
     }
 
     /** The fiber is RUNNING on this thread: switch onto it and take what it switched out with. */
-    private FiberEvent switchIn(long value) {
-        runner = Thread.currentThread();
-        long transfer;
+    private long switchIn(long value) {
+        Thread t = Thread.currentThread();
+        if (runner != t) {
+            runner = t; // a store only when the thread changes: it is for messages
+        }
+        long passed;
         try {
-            transfer = port.resume(fcb, value);
+            passed = port.resume(fcb, value);
         } catch (RuntimeException | Error e) {
             markFailed(e);
             throw e;
         }
         long exit = view.getLong(FiberControlBlock.EXIT);
+        switchesOut++;
+        transfer = passed;
         if (exit == FiberControlBlock.EXIT_CALLBACK) {
-            CallbackEvent event = new CallbackEvent(this, (int) view.getLong(FiberControlBlock.CALLBACK_ID), view);
-            pending = event;
+            waitingStub = (int) view.getLong(FiberControlBlock.CALLBACK_ID);
             STATE.setRelease(this, FiberState.SUSPENDED);
-            return event;
+            return exit;
         }
         if (exit == FiberControlBlock.EXIT_YIELD) {
-            pending = null;
+            waitingStub = -1;
             STATE.setRelease(this, FiberState.SUSPENDED);
-            return new FiberEvent.Yielded(transfer);
+            return exit;
         }
-        return completedOrBroken(exit, transfer);
+        return completedOrBroken(exit, passed);
     }
 
     /** Everything but a plain resume of a suspended fiber: the first resume, and every refusal. */
-    private FiberEvent resumeSlow(long value, boolean doubleReply) {
+    private long resumeSlow(long value, boolean doubleReply) {
         runtime.ensureOpen();
         FiberState s = state;
         if (s != FiberState.NEW && s != FiberState.SUSPENDED) {
@@ -247,22 +282,45 @@ public final class Fiber implements AutoCloseable {
         return (FiberStartException) failure;
     }
 
-    private FiberEvent completedOrBroken(long exit, long transfer) {
+    private long completedOrBroken(long exit, long transfer) {
         if (exit == FiberControlBlock.EXIT_DONE) {
             result = transfer;
-            pending = null;
+            waitingStub = -1;
             releaseStack();
             state = FiberState.DONE;
             runtime.forget(this);
-            return new FiberEvent.Completed(transfer);
+            return exit;
         }
         throw new IllegalStateException("fiber " + id + " switched out with unknown exit code " + exit
                 + "; the provider " + runtime.providerId() + " broke the port contract");
     }
 
-    /** True while {@code event} is the callback this fiber waits in. */
-    boolean isCurrent(CallbackEvent event) {
-        return pending == event && state == FiberState.SUSPENDED;
+    /**
+     * How many times the fiber has switched back to its resumer: once per yield, per callback and
+     * at completion. A consumer that remembers it can tell, cheaply, whether anyone else has
+     * resumed the fiber since.
+     */
+    public long switches() {
+        return switchesOut;
+    }
+
+    /** True while the fiber waits in the callback it switched out with at {@code switchCount}. */
+    boolean isCurrent(long switchCount) {
+        return state == FiberState.SUSPENDED && switchesOut == switchCount;
+    }
+
+    /**
+     * The callback this fiber waits in, as a new event for it, or {@code null} when it is not
+     * suspended inside a callback (it waits at a yield, has not started, or has ended). The event
+     * is as current as the one its resume returned: either may reply, once.
+     */
+    public CallbackEvent waitingCallback() {
+        int stub = waitingStub;
+        long count = switchesOut;
+        if (state != FiberState.SUSPENDED || stub < 0) {
+            return null;
+        }
+        return new CallbackEvent(this, stub, view, count);
     }
 
     /**
@@ -303,7 +361,7 @@ public final class Fiber implements AutoCloseable {
                         + "; close it after its resume returns");
             }
             if (STATE.compareAndSet(this, s, FiberState.CLOSED)) {
-                pending = null;
+                waitingStub = -1;
                 releaseStack();
                 runtime.forget(this);
                 return;
@@ -344,8 +402,8 @@ public final class Fiber implements AutoCloseable {
         }
     }
 
-    private FiberStateException wrongReplyKind(CallbackEvent waiting, boolean doubleReply) {
-        if (waiting == null) {
+    private FiberStateException wrongReplyKind(int stub, boolean doubleReply) {
+        if (stub < 0) {
             return new FiberStateException("fiber " + id + " waits at a yield, not in a callback that"
                     + " returns double; continue it with resume(long)");
         }

@@ -6,6 +6,7 @@ import java.util.OptionalLong;
 import java.util.PrimitiveIterator;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.function.LongConsumer;
 import java.util.function.LongPredicate;
 import java.util.function.LongUnaryOperator;
 import java.util.stream.LongStream;
@@ -79,6 +80,16 @@ public final class NativeGenerator implements PrimitiveIterator.OfLong, AutoClos
                     + pull.result().orElse(0) + "); no more values");
         }
         return pull.next();
+    }
+
+    /**
+     * Gives every remaining value to {@code action}, in order, with the resume inlined into one
+     * loop (see {@link NativePull#forEachRemaining}); streams made by {@link #stream()} use it.
+     */
+    @Override
+    public void forEachRemaining(LongConsumer action) {
+        Objects.requireNonNull(action, "action");
+        pull.forEachRemaining(v -> action.accept(v));
     }
 
     /**

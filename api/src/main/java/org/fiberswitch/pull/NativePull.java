@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.function.Consumer;
 import java.util.function.LongFunction;
 import java.util.function.LongPredicate;
 import java.util.stream.Stream;
@@ -19,6 +20,8 @@ import org.fiberswitch.FiberEvent;
 import org.fiberswitch.FiberRuntime;
 import org.fiberswitch.FiberState;
 import org.fiberswitch.StackOptions;
+import org.fiberswitch.internal.FiberAccess;
+import org.fiberswitch.spi.FiberControlBlock;
 
 /**
  * A push-style native call read as a pull-style sequence: one native function runs on a fiber with
@@ -70,6 +73,8 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
 
     private enum State { OPEN, FINISHED, FAILED, CLOSED }
 
+    private static final FiberAccess FIBERS = FiberAccess.get();
+
     private final Fiber fiber;
     private final EventMapper<T> mapper;
     private final EarlyStop earlyStop;
@@ -81,13 +86,21 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
     private State state = State.OPEN;
     /** Why it is FAILED, for the message of later misuse. */
     private Throwable failure;
-    /**
-     * The event the fiber waits in, and the reply the mapper's step chose for it. The step itself
-     * is not kept, so that the JIT can drop its allocation.
+    /*
+     * The reply owed to the event the fiber waits in, as the mapper's step chose it, and how to
+     * send it. Neither the step nor the event is kept, so that the JIT can drop both allocations
+     * where the mapper is inlined; a cold path that needs the event asks the fiber for it.
      */
-    private FiberEvent waiting;
+    private static final byte NOTHING_OWED = 0;      // not started, or the fiber is no longer ours to resume
+    private static final byte OWE_LONG = 1;          // an integer reply (or a yield's resume value)
+    private static final byte OWE_DOUBLE_BITS = 2;   // a double reply, as raw bits
+    private static final byte OWE_LONG_AS_DOUBLE = 3; // an integer step for a stub that returns double
+    private byte owed = NOTHING_OWED;
     private long owedReply;
-    private boolean owedDouble;
+    /** The fiber's {@link Fiber#switches()} when it entered the event we owe a reply to. */
+    private long owedAt;
+    /** The value of the yield the fiber waits at, for a generator's early-stop policy. */
+    private long yielded;
     private T buffered;
     private boolean streamed;
     private long result;
@@ -230,9 +243,9 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
         if (was != State.OPEN) {
             return;
         }
-        FiberEvent at = waiting;
-        waiting = null;
-        if (at == null) {
+        byte how = owed;
+        owed = NOTHING_OWED;
+        if (how == NOTHING_OWED) {
             fiber.close(); // never started: it holds no stack and no native frames
             return;
         }
@@ -241,8 +254,9 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
                     + " Fiber.close or by closing its FiberRuntime) while the native call was suspended in it;"
                     + " that call was abandoned where it stood. Close the NativePull before its runtime");
         }
+        FiberEvent at = waitingEvent();
         RuntimeException[] drainFailure = new RuntimeException[1];
-        long r = runToEnd(at, true, owedReply, owedDouble, drainFailure);
+        long r = runToEnd(at, true, owedReply, how == OWE_DOUBLE_BITS, drainFailure);
         stoppedEarly = true;
         RuntimeException bad = check(r, true);
         if (bad != null) {
@@ -257,19 +271,19 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
     }
 
     /*
-     * advance() is the per-element path. It is kept small, with every failure in a cold method, so
-     * that the JIT inlines it and the fiber's resume into hasNext(): see Fiber's resume path.
+     * advance() is the per-element path of the iterator, and forEachRemaining() repeats it inside
+     * its own loop. Both keep every failure in a cold method so that the JIT inlines the fiber's
+     * resume, down to the native call, into the loop that consumes the elements. That matters more
+     * than anything else here: after a stack switch the CPU's return-stack buffer is one entry off,
+     * so every Java method that returns between the native call and the consumer's next call costs
+     * a mispredicted return (about 5 ns here).
      */
     private boolean advance() {
         for (;;) {
-            FiberEvent e = resumeFiber();
-            if (e instanceof FiberEvent.Completed c) {
-                return finished(c);
+            Step<T> s = take(resumeFiber());
+            if (s == null) {
+                return false;
             }
-            Step<T> s = mapOrStop(e);
-            waiting = e;
-            owedReply = s.reply();
-            owedDouble = s.isDoubleReply();
             if (s.emits()) {
                 buffered = s.value();
                 return true;
@@ -277,10 +291,40 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
         }
     }
 
-    private FiberEvent resumeFiber() {
-        FiberEvent at = waiting;
+    /**
+     * Gives every remaining element to {@code action}, on this thread, in order. It does what
+     * {@code while (hasNext()) action.accept(next())} does, with the resume inlined into one loop;
+     * streams made by {@link #stream()} use it for their terminal operations.
+     *
+     * @throws NativeCallException if the function returned a code that counts as an error
+     * @throws IllegalStateException if the pull is closed or failed
+     */
+    @Override
+    public void forEachRemaining(Consumer<? super T> action) {
+        Objects.requireNonNull(action, "action");
+        T held = buffered;
+        if (held != null) {
+            buffered = null;
+            action.accept(held);
+        }
+        while (state == State.OPEN) {
+            Step<T> s = take(resumeFiber());
+            if (s != null && s.emits()) {
+                action.accept(s.value());
+            }
+        }
+        if (state != State.FINISHED) {
+            ensureUsable();
+        }
+    }
+
+    /** Resumes the fiber with the reply owed to the event it waits in (or starts it); returns the exit code. */
+    private long resumeFiber() {
         try {
-            return at == null ? fiber.resume() : send(at, owedReply, owedDouble);
+            if (owed == OWE_LONG && fiber.switches() == owedAt) {
+                return FIBERS.resume(fiber, owedReply, false);
+            }
+            return resumeOtherwise();
         } catch (RuntimeException | Error x) {
             // The fiber could not start or be switched to: there is nothing left to drain.
             fail(x);
@@ -289,22 +333,68 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
         }
     }
 
-    private boolean finished(FiberEvent.Completed c) {
-        waiting = null;
+    private long resumeOtherwise() {
+        byte how = owed;
+        if (how == NOTHING_OWED) {
+            return FIBERS.resume(fiber, 0L, false);
+        }
+        if (fiber.switches() != owedAt) {
+            throw new IllegalStateException("the fiber of this NativePull over " + name + " was resumed by"
+                    + " someone else while the pull owed it a reply; only the NativePull may resume its fiber");
+        }
+        long bits = how == OWE_DOUBLE_BITS ? owedReply : Double.doubleToRawLongBits((double) owedReply);
+        return FIBERS.resume(fiber, bits, true);
+    }
+
+    /**
+     * Maps what the fiber switched out with, and records the reply owed to it; {@code null} once
+     * the function has returned. The event is made here, in a straight line to the mapper, so the
+     * JIT can drop it when the mapper does not keep it.
+     */
+    private Step<T> take(long exit) {
+        if (exit == FiberControlBlock.EXIT_CALLBACK) {
+            CallbackEvent cb = FIBERS.callback(fiber);
+            Step<T> s = mapOrStop(cb);
+            owedReply = s.reply();
+            owedAt = fiber.switches();
+            owed = cb.returns() != CallbackReturn.DOUBLE ? OWE_LONG
+                    : s.isDoubleReply() ? OWE_DOUBLE_BITS : OWE_LONG_AS_DOUBLE;
+            return s;
+        }
+        if (exit == FiberControlBlock.EXIT_YIELD) {
+            long value = FIBERS.transfer(fiber);
+            Step<T> s = mapOrStop(new FiberEvent.Yielded(value));
+            owedReply = s.reply();
+            owedAt = fiber.switches();
+            owed = OWE_LONG; // map() has refused a double reply to a yield
+            yielded = value;
+            return s;
+        }
+        finished(FIBERS.transfer(fiber));
+        return null;
+    }
+
+    /** The event the fiber waits in, made again for a cold path (an early stop). */
+    private FiberEvent waitingEvent() {
+        CallbackEvent cb = fiber.waitingCallback();
+        return cb != null ? cb : new FiberEvent.Yielded(yielded);
+    }
+
+    private void finished(long rawResult) {
+        owed = NOTHING_OWED;
         state = State.FINISHED;
-        RuntimeException bad = check(c.result(), false);
+        RuntimeException bad = check(rawResult, false);
         if (bad != null) {
             fail(bad);
             throw bad;
         }
-        return false;
     }
 
     private Step<T> mapOrStop(FiberEvent e) {
         try {
             return map(e);
         } catch (RuntimeException | Error x) {
-            waiting = null;
+            owed = NOTHING_OWED;
             stopAfterMapperFailure(e, x);
             throw x;
         }
@@ -417,7 +507,7 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
         state = State.FAILED;
         failure = why;
         buffered = null;
-        waiting = null;
+        owed = NOTHING_OWED;
     }
 
     void ensureUsable() {

@@ -1,6 +1,7 @@
 package org.fiberswitch.bench;
 
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.fiberswitch.CallbackStub;
 import org.fiberswitch.FiberRuntime;
 import org.fiberswitch.pull.NativePull;
@@ -63,5 +64,16 @@ public class PushToPullBench {
             }
         }
         return sum;
+    }
+
+    /** The same elements summed by a {@code Stream}, whose terminal operation runs one loop inside the pull. */
+    @Benchmark
+    @OperationsPerInvocation(ELEMENTS)
+    public long streamElements() {
+        try (Stream<Long> s = NativePull.calling(runtime, loop,
+                self -> new long[] {ELEMENTS, stub.address(), self},
+                cb -> Step.emit(cb.longArg(0), cb.longArg(0))).stream()) {
+            return s.mapToLong(Long::longValue).sum();
+        }
     }
 }

@@ -103,4 +103,22 @@ class NativeGeneratorTest {
         assertThrows(IllegalStateException.class, h::stream);
         assertEquals(FiberState.CLOSED, h.fiber().state(), "never started: just dropped");
     }
+
+    @Test
+    void forEachRemainingSumsWhatTheIteratorWouldAndKeepsTheResult() {
+        long viaNext = 0;
+        try (NativeGenerator g = NativeGenerator.of(runtime, echo, 10).resumeWith(v -> v < 500 ? v : 0).build()) {
+            while (g.hasNext()) {
+                viaNext += g.nextLong();
+            }
+        }
+        long[] viaEach = {0};
+        try (NativeGenerator g = NativeGenerator.of(runtime, echo, 10).resumeWith(v -> v < 500 ? v : 0).build()) {
+            assertEquals(10, g.nextLong());
+            viaEach[0] = 10;
+            g.forEachRemaining((long v) -> viaEach[0] += v);
+            assertEquals(viaNext, viaEach[0]);
+            assertEquals(491, g.result().getAsLong(), "the echo probe returns how many values it yielded");
+        }
+    }
 }

@@ -335,4 +335,78 @@ class NativePullTest {
         pull.close();
         assertTrue(cmp.address() != 0);
     }
+
+    @Test
+    void forEachRemainingGivesEveryComparisonInOrderAndSendsEachReply() {
+        List<Comparison> viaIterator = new ArrayList<>();
+        try (NativePull<Comparison> pull = qsort(NativePullTest::compare).build()) {
+            pull.forEachRemaining(viaIterator::add);
+            assertEquals(FiberState.DONE, pull.fiber().state());
+            assertFalse(pull.hasNext());
+        }
+        assertArrayEquals(sortedCopy(), base.getLongArray(0, N));
+        // the same native call read element by element makes the same comparisons
+        base.write(0, values, 0, N);
+        List<Comparison> viaNext = new ArrayList<>();
+        try (NativePull<Comparison> pull = qsort(NativePullTest::compare).build()) {
+            while (pull.hasNext()) {
+                viaNext.add(pull.next());
+            }
+        }
+        assertEquals(viaNext, viaIterator);
+    }
+
+    @Test
+    void forEachRemainingStartsWithTheElementHasNextHeld() {
+        List<Comparison> all = new ArrayList<>();
+        try (NativePull<Comparison> pull = qsort(NativePullTest::compare).build()) {
+            Comparison first = pull.next();
+            assertTrue(pull.hasNext()); // holds the second element
+            all.add(first);
+            pull.forEachRemaining(all::add);
+        }
+        base.write(0, values, 0, N);
+        try (NativePull<Comparison> pull = qsort(NativePullTest::compare).build()) {
+            assertEquals(pull.stream().toList(), all);
+        }
+    }
+
+    @Test
+    void anActionThatThrowsLeavesThePullOpenAndCloseStillDrains() {
+        NativePull<Comparison> pull = qsort(NativePullTest::compare).build();
+        int[] seen = {0};
+        IllegalStateException boom = assertThrows(IllegalStateException.class, () -> pull.forEachRemaining(c -> {
+            if (++seen[0] == 5) {
+                throw new IllegalStateException("consumer gave up");
+            }
+        }));
+        assertEquals("consumer gave up", boom.getMessage());
+        assertEquals(FiberState.SUSPENDED, pull.fiber().state(), "qsort_r still waits in the fifth comparison");
+        assertTrue(pull.hasNext(), "the pull goes on after the consumer's own exception");
+        pull.close();
+        assertTrue(pull.stoppedEarly());
+        assertArrayEquals(sortedCopy(), base.getLongArray(0, N), "drained, so the array ends sorted");
+        assertThrows(IllegalStateException.class, () -> pull.forEachRemaining(c -> { }));
+    }
+
+    @Test
+    void forEachRemainingSurfacesAFailingReturnCode() {
+        try (NativePull<String> pull = probe(cb -> Step.emit("x", 7)).succeedsWhen(rc -> rc == 0).build()) {
+            List<String> got = new ArrayList<>();
+            NativeCallException e = assertThrows(NativeCallException.class, () -> pull.forEachRemaining(got::add));
+            assertEquals(7, e.code());
+            assertEquals(List.of("x"), got);
+        }
+    }
+
+    @Test
+    void resumingThePullsFiberBehindItsBackIsRefused() {
+        NativePull<Comparison> pull = qsort(NativePullTest::compare).build();
+        pull.next();
+        org.fiberswitch.CallbackEvent waiting = pull.fiber().waitingCallback();
+        assertTrue(waiting != null, "the fiber waits in the comparator");
+        waiting.reply(0); // someone else answers the comparison the pull owes
+        IllegalStateException e = assertThrows(IllegalStateException.class, pull::hasNext);
+        assertTrue(e.getMessage().contains("resumed by someone else"), e.getMessage());
+    }
 }
