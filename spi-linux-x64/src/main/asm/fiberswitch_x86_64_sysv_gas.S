@@ -13,8 +13,9 @@
  * (resume, yield and the stub body tail-jump), so no frame of ours sits between a suspended side
  * and the code it returns to.
  *
- * Frame left on a suspended stack (low to high): fp env (mxcsr u32, x87 cw u16, pad), r15, r14, r13,
- * r12, rbx, rbp, return address.
+ * Frame left on a suspended stack (low to high): r15, r14, r13, r12, rbx, rbp, return address; the
+ * saved sp points at r15. The fp env (mxcsr u32, x87 cw u16) sits in the 8 bytes below it, in the
+ * red zone: nothing runs on a suspended stack, and the running side's signals land on its own.
  *
  * Build for Mach-O with -DFIBERSWITCH_MACHO: C symbols get a leading underscore and the ELF-only
  * directives drop out.
@@ -64,17 +65,13 @@ LOCAL_FN(fiberswitch_swap)
     pushq %r15
     .cfi_adjust_cfa_offset 8
     .cfi_rel_offset %r15, 0
-    subq $8, %rsp
-    .cfi_adjust_cfa_offset 8
-    stmxcsr (%rsp)
-    fnstcw 4(%rsp)
+    stmxcsr -8(%rsp)                /* in the red zone: nothing runs on a suspended stack */
+    fnstcw -4(%rsp)
     movq %rsp, (%rsi)
     /* From here the frame at rsp is the other side's; it has the same shape, so the CFI holds. */
     movq %rdx, %rsp
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
-    addq $8, %rsp
-    .cfi_adjust_cfa_offset -8
+    ldmxcsr -8(%rsp)
+    fldcw -4(%rsp)
     popq %r15
     .cfi_adjust_cfa_offset -8
     popq %r14
@@ -88,7 +85,6 @@ LOCAL_FN(fiberswitch_swap)
     popq %rbp
     .cfi_adjust_cfa_offset -8
     movq FCB_TRANSFER(%rdi), %rax
-    movq %rax, %xmm0                /* a callback stub's reply, for stubs that return double */
     popq %rcx
     .cfi_adjust_cfa_offset -8
     .cfi_register rip, rcx
@@ -103,6 +99,7 @@ Lresume:
     .cfi_startproc
     endbr64
     movq %rsi, FCB_TRANSFER(%rdi)
+    movq %rsi, %xmm0                /* a callback stub's reply, for stubs that return double */
     leaq FCB_RESUMER_SP(%rdi), %rsi
     movq FCB_FIBER_SP(%rdi), %rdx
     jmp SYM(fiberswitch_swap)
@@ -147,9 +144,9 @@ Lprepare:
     movq %rcx, -56(%rax)            /* r13 */
     movq %rcx, -64(%rax)            /* r14 */
     movq %rcx, -72(%rax)            /* r15 */
-    movl $MXCSR_DEFAULT, -80(%rax)
+    movl $MXCSR_DEFAULT, -80(%rax)  /* in the red zone below the saved sp, as fs_swap keeps it */
     movl $X87CW_DEFAULT, -76(%rax)
-    leaq -80(%rax), %rdx
+    leaq -72(%rax), %rdx
     movq %rdx, FCB_FIBER_SP(%rdi)
     movq $FCB_EXIT_NONE, FCB_EXIT(%rdi)
     ret

@@ -31,7 +31,7 @@ final class MutantLibrary {
         /** The entry trampoline pushes rbp instead of zeroing it: every fiber function starts misaligned by 8. */
         MISALIGNS_STACK("fiberswitch_entry", "31ed", "5590"),
         /** The switch never reloads MXCSR: a fiber's rounding mode leaks to its resumer and back. */
-        LEAKS_MXCSR("fiberswitch_swap", "0fae1424", "0f1f4000"),
+        LEAKS_MXCSR("fiberswitch_swap", "0fae5424f8", "0f1f440000"),
         /** The callback body never stores r9: integer argument position 5 is dropped. */
         DROPS_CALLBACK_ARGUMENT("fiberswitch_callback_body", "4d898aa8000000", "0f1f8000000000"),
         /** Nothing patched: the copy must pass, or the harness itself is broken. */
