@@ -1,14 +1,11 @@
 /*
- * A candidate switch sequence, for measurement only (the shipped one is
- * spi-linux-x64/src/main/asm/fiberswitch_x86_64_sysv_gas.S; ports mirror it, so it is not changed).
- * Same FCB layout, same guarantees (rbx, rbp, r12-r15, MXCSR control bits, x87 CW). It differs in
- * the first two points; the third, once the candidate's own, is what the shipped switch does now:
- *   1. the FP env is stored in the red zone below the saved sp (no sub/add): nothing runs on a
- *      suspended stack, and the running side's signals land on its own stack;
- *   2. MXCSR and the x87 CW are read back with loads of the sizes stmxcsr/fnstcw stored (an 8-byte
- *      load over both stores fails store forwarding: measured 10.9 vs 7.0 ns per switch), and
- *      reloaded only if their control bits differ;
- *   3. it resumes with pop + jmp instead of ret, so the return-stack predictor is not wrong every time.
+ * An alternative switch sequence, for measurement only (the shipped one is
+ * spi-linux-x64/src/main/asm/fiberswitch_x86_64_sysv_gas.S). Same FCB layout, same guarantees (rbx,
+ * rbp, r12-r15, MXCSR control bits, x87 CW), same red-zone env and pop + jmp as the shipped switch.
+ * It differs in one point: it reads MXCSR and the x87 CW back after stmxcsr/fnstcw and loads the
+ * other side's only when their control bits differ, as the shipped switch did until it was measured
+ * against loading every time. The read-back waits on the stmxcsr store and costs more than the
+ * load it saves (bench/native/run.sh prints both).
  */
 #include "fiberswitch.h"
 

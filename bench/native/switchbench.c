@@ -20,7 +20,7 @@
 /* Not in the public header: built by the runtime, called here to start a fiber by hand. */
 void fiberswitch_prepare(void *fcb);
 
-/* The candidate sequence in alt_switch.S (same FCB layout). */
+/* The alternative sequence in alt_switch.S (same FCB layout): compare the FP env before loading. */
 intptr_t alt_resume(void *fcb, intptr_t value);
 intptr_t alt_yield(void *fcb, intptr_t value);
 void alt_prepare(void *fcb);
@@ -128,7 +128,7 @@ static __attribute__((noinline)) intptr_t run_uc(long n) {
 enum { FS, ALT, BOOST, UC, KINDS };
 static const char *names[KINDS] = {
     "fiberswitch_resume/yield (libfiberswitch.so)",
-    "candidate: pop+jmp, red-zone env (alt_switch.S)",
+    "alternative: compare, then load (alt_switch.S)",
     "Boost.Context jump_fcontext (full FP control)",
     "glibc swapcontext",
 };

@@ -31,7 +31,7 @@ public abstract class FiberAccess {
 
     /** Called once, by {@link Fiber}. */
     protected FiberAccess() {
-        if (instance != null) {
+        if (getClass().getEnclosingClass() != Fiber.class || instance != null) {
             throw new IllegalStateException("FiberAccess is set once, by Fiber");
         }
         instance = this;

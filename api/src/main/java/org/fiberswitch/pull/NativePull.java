@@ -56,6 +56,10 @@ import org.fiberswitch.spi.FiberControlBlock;
  * rethrown to the consumer once the native call has returned. Either way the pull is then
  * finished; using it afterwards throws {@link IllegalStateException}.
  *
+ * <p><b>Speed.</b> {@link #forEachRemaining} and the terminal operations of {@link #stream()} run the
+ * resume inside one loop and are the fastest way to read a pull; a {@code hasNext()}/{@code next()}
+ * loop may cost a mispredicted return more per element (see the package documentation).
+ *
  * <p><b>Threads.</b> A pull is used by one thread at a time, like an ordinary iterator. It does
  * not own its {@link FiberRuntime}; close the pull before the runtime.
  *

@@ -63,5 +63,15 @@
  *   <li><b>Read once.</b> A pull is one native call; iterating after close throws
  *       {@link java.lang.IllegalStateException}. Build a new one to call again.</li>
  * </ul>
+ *
+ * <h2>Speed</h2>
+ * One element costs one callback round trip: a native call into the fiber, two stack switches and
+ * the mapper. The cheapest way to read a pull is a {@code Stream} terminal operation or
+ * {@code forEachRemaining}, which run the resume inside one loop. A hand-written
+ * {@code hasNext()}/{@code next()} loop is correct too, but costs about a third more when the JIT
+ * does not inline the pull's resume into that loop: after a stack switch, every Java method that
+ * returns before the next call costs a mispredicted return. {@code docs/performance.md} has the
+ * numbers. Mappers that do not keep their {@link org.fiberswitch.CallbackEvent} let the JIT drop its
+ * allocation.
  */
 package org.fiberswitch.pull;

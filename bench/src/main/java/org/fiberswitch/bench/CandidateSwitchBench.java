@@ -17,9 +17,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The shipped switch against the candidate sequence of bench/native/alt_switch.S, both called
- * straight through a JNA direct-mapped resume (no Fiber bookkeeping; the port is held on JNA), so
- * only the switch differs.
+ * The shipped switch against the alternative sequence of bench/native/alt_switch.S (which reads
+ * the FP env back and loads it only when it differs), both called straight through a JNA
+ * direct-mapped resume (no Fiber bookkeeping; the port is held on JNA), so only the switch differs.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
