@@ -29,10 +29,13 @@ import org.fiberswitch.spi.SwitchPort;
  */
 public final class Fiber implements AutoCloseable {
     private static final VarHandle STATE;
+    private static final FiberState[] STATES = FiberState.values();
+    private static final int SUSPENDED = FiberState.SUSPENDED.ordinal();
+    private static final int RUNNING = FiberState.RUNNING.ordinal();
 
     static {
         try {
-            STATE = MethodHandles.lookup().findVarHandle(Fiber.class, "state", FiberState.class);
+            STATE = MethodHandles.lookup().findVarHandle(Fiber.class, "state", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -61,7 +64,11 @@ public final class Fiber implements AutoCloseable {
     private final FiberArguments arguments;
     private final StackOptions options;
 
-    private volatile FiberState state = FiberState.NEW;
+    /*
+     * The FiberState's ordinal: an int, so that the CAS and the release store on the resume path
+     * carry no GC barriers.
+     */
+    private volatile int state = FiberState.NEW.ordinal();
     /** Who runs it, for messages only; racy reads are fine. */
     private Thread runner;
     private StackPool.Lease stack;
@@ -96,7 +103,7 @@ public final class Fiber implements AutoCloseable {
     }
 
     public FiberState state() {
-        return state;
+        return STATES[state];
     }
 
     /** The stack options it was created with. */
@@ -161,7 +168,7 @@ public final class Fiber implements AutoCloseable {
 
     /** The resume itself; returns the exit code, with the stub id or transfer left in fields. */
     private long resumeForExit(long value, boolean doubleReply) {
-        if (runtime.isClosed() || !STATE.compareAndSet(this, FiberState.SUSPENDED, FiberState.RUNNING)) {
+        if (runtime.isClosed() || !STATE.compareAndSet(this, SUSPENDED, RUNNING)) {
             return resumeSlow(value, doubleReply);
         }
         checkReplyKind(FiberState.SUSPENDED, doubleReply);
@@ -171,7 +178,7 @@ public final class Fiber implements AutoCloseable {
     /** Owning the fiber (RUNNING), refuse a reply of the wrong kind and give the fiber back as {@code was}. */
     private void checkReplyKind(FiberState was, boolean doubleReply) {
         if (CallbackEvent.returnsDouble(waitingStub) != doubleReply) {
-            STATE.setRelease(this, was);
+            STATE.setRelease(this, was.ordinal());
             throw wrongReplyKind(waitingStub, doubleReply);
         }
     }
@@ -194,12 +201,12 @@ public final class Fiber implements AutoCloseable {
         transfer = passed;
         if (exit == FiberControlBlock.EXIT_CALLBACK) {
             waitingStub = (int) view.getLong(FiberControlBlock.CALLBACK_ID);
-            STATE.setRelease(this, FiberState.SUSPENDED);
+            STATE.setRelease(this, SUSPENDED);
             return exit;
         }
         if (exit == FiberControlBlock.EXIT_YIELD) {
             waitingStub = -1;
-            STATE.setRelease(this, FiberState.SUSPENDED);
+            STATE.setRelease(this, SUSPENDED);
             return exit;
         }
         return completedOrBroken(exit, passed);
@@ -208,12 +215,12 @@ public final class Fiber implements AutoCloseable {
     /** Everything but a plain resume of a suspended fiber: the first resume, and every refusal. */
     private long resumeSlow(long value, boolean doubleReply) {
         runtime.ensureOpen();
-        FiberState s = state;
+        FiberState s = state();
         if (s != FiberState.NEW && s != FiberState.SUSPENDED) {
             throw notResumable(s);
         }
-        if (!STATE.compareAndSet(this, s, FiberState.RUNNING)) {
-            throw notResumable(state);
+        if (!STATE.compareAndSet(this, s.ordinal(), RUNNING)) {
+            throw notResumable(state());
         }
         checkReplyKind(s, doubleReply);
         if (s == FiberState.NEW) {
@@ -232,7 +239,7 @@ public final class Fiber implements AutoCloseable {
 
     private void markFailed(Throwable e) {
         failure = e;
-        state = FiberState.FAILED;
+        state = FiberState.FAILED.ordinal();
     }
 
     private void start() {
@@ -277,7 +284,7 @@ public final class Fiber implements AutoCloseable {
         failure = new FiberStartException("fiber " + id + " failed to start: " + why
                 + (cause == null ? "" : " (" + cause.getMessage() + ")")
                 + "; it is FAILED, create a new fiber once the cause is fixed", cause);
-        state = FiberState.FAILED;
+        state = FiberState.FAILED.ordinal();
         runtime.forget(this);
         return (FiberStartException) failure;
     }
@@ -287,7 +294,7 @@ public final class Fiber implements AutoCloseable {
             result = transfer;
             waitingStub = -1;
             releaseStack();
-            state = FiberState.DONE;
+            state = FiberState.DONE.ordinal();
             runtime.forget(this);
             return exit;
         }
@@ -306,7 +313,7 @@ public final class Fiber implements AutoCloseable {
 
     /** True while the fiber waits in the callback it switched out with at {@code switchCount}. */
     boolean isCurrent(long switchCount) {
-        return state == FiberState.SUSPENDED && switchesOut == switchCount;
+        return state == SUSPENDED && switchesOut == switchCount;
     }
 
     /**
@@ -317,7 +324,7 @@ public final class Fiber implements AutoCloseable {
     public CallbackEvent waitingCallback() {
         int stub = waitingStub;
         long count = switchesOut;
-        if (state != FiberState.SUSPENDED || stub < 0) {
+        if (state != SUSPENDED || stub < 0) {
             return null;
         }
         return new CallbackEvent(this, stub, view, count);
@@ -329,8 +336,8 @@ public final class Fiber implements AutoCloseable {
      * @throws FiberStateException if the fiber is not {@link FiberState#DONE}
      */
     public long result() {
-        if (state != FiberState.DONE) {
-            throw new FiberStateException("fiber " + id + " is " + state
+        if (state != FiberState.DONE.ordinal()) {
+            throw new FiberStateException("fiber " + id + " is " + state()
                     + ", it has no result yet; resume it until resume returns FiberEvent.Completed");
         }
         return result;
@@ -350,7 +357,7 @@ public final class Fiber implements AutoCloseable {
     @Override
     public void close() {
         for (;;) {
-            FiberState s = state;
+            FiberState s = state();
             if (s == FiberState.CLOSED || s == FiberState.DONE) {
                 return;
             }
@@ -360,7 +367,7 @@ public final class Fiber implements AutoCloseable {
                         + (t == null ? "" : " on thread '" + t.getName() + "'")
                         + "; close it after its resume returns");
             }
-            if (STATE.compareAndSet(this, s, FiberState.CLOSED)) {
+            if (STATE.compareAndSet(this, s.ordinal(), FiberState.CLOSED.ordinal())) {
                 waitingStub = -1;
                 releaseStack();
                 runtime.forget(this);
@@ -417,6 +424,6 @@ public final class Fiber implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Fiber[" + id + ", " + state + "]";
+        return "Fiber[" + id + ", " + state() + "]";
     }
 }
