@@ -47,7 +47,7 @@ public final class Fiber implements AutoCloseable {
 
             @Override
             public CallbackEvent callback(Fiber fiber) {
-                return new CallbackEvent(fiber, fiber.waitingStub, fiber.view, fiber.switchesOut);
+                return fiber.callbackEvent();
             }
 
             @Override
@@ -161,7 +161,7 @@ public final class Fiber implements AutoCloseable {
     private FiberEvent resume0(long value, boolean doubleReply) {
         long exit = resumeForExit(value, doubleReply);
         if (exit == FiberControlBlock.EXIT_CALLBACK) {
-            return new CallbackEvent(this, waitingStub, view, switchesOut);
+            return callbackEvent();
         }
         return exit == FiberControlBlock.EXIT_YIELD ? new FiberEvent.Yielded(transfer) : new FiberEvent.Completed(transfer);
     }
@@ -322,12 +322,12 @@ public final class Fiber implements AutoCloseable {
      * is as current as the one its resume returned: either may reply, once.
      */
     public CallbackEvent waitingCallback() {
-        int stub = waitingStub;
-        long count = switchesOut;
-        if (state != SUSPENDED || stub < 0) {
-            return null;
-        }
-        return new CallbackEvent(this, stub, view, count);
+        return state == SUSPENDED && waitingStub >= 0 ? callbackEvent() : null;
+    }
+
+    /** An event for the callback the fiber switched out in last. */
+    private CallbackEvent callbackEvent() {
+        return new CallbackEvent(this, waitingStub, view, switchesOut);
     }
 
     /**

@@ -103,8 +103,6 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
     private long owedReply;
     /** The fiber's {@link Fiber#switches()} when it entered the event we owe a reply to. */
     private long owedAt;
-    /** The value of the yield the fiber waits at, for a generator's early-stop policy. */
-    private long yielded;
     private T buffered;
     private boolean streamed;
     private long result;
@@ -371,17 +369,19 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
             owedReply = s.reply();
             owedAt = fiber.switches();
             owed = OWE_LONG; // map() has refused a double reply to a yield
-            yielded = value;
             return s;
         }
         finished(FIBERS.transfer(fiber));
         return null;
     }
 
-    /** The event the fiber waits in, made again for a cold path (an early stop). */
+    /**
+     * The event the fiber waits in, made again for a cold path (an early stop). At a yield, the
+     * fiber's last transfer is the value it yielded.
+     */
     private FiberEvent waitingEvent() {
         CallbackEvent cb = fiber.waitingCallback();
-        return cb != null ? cb : new FiberEvent.Yielded(yielded);
+        return cb != null ? cb : new FiberEvent.Yielded(FIBERS.transfer(fiber));
     }
 
     private void finished(long rawResult) {
