@@ -1,11 +1,12 @@
 /*
  * An alternative switch sequence, for measurement only (the shipped one is
  * spi-linux-x64/src/main/asm/fiberswitch_x86_64_sysv_gas.S). Same FCB layout, same guarantees (rbx,
- * rbp, r12-r15, MXCSR control bits, x87 CW), same red-zone env and pop + jmp as the shipped switch.
- * It differs in one point: it reads MXCSR and the x87 CW back after stmxcsr/fnstcw and loads the
- * other side's only when their control bits differ, as the shipped switch did until it was measured
- * against loading every time. The read-back waits on the stmxcsr store and costs more than the
- * load it saves (bench/native/run.sh prints both).
+ * rbp, r12-r15, MXCSR control bits, x87 CW), same red-zone env and unconditional loads as the
+ * shipped switch. It differs in one point: it goes back to the resumer the way it goes onto the
+ * fiber, with pop + jmp, as the shipped switch did until it was measured against a `ret` through a
+ * landing pad. With pop + jmp the return-stack buffer stays one entry out of step on the resumer's
+ * side, so each frame the resumer returns through before its next call mispredicts
+ * (bench/native/run.sh prints both, by that depth).
  */
 #include "fiberswitch.h"
 
@@ -23,16 +24,10 @@ alt_swap:
     stmxcsr -8(%rsp)
     fnstcw -4(%rsp)
     movq %rsp, (%rsi)
-    movl -8(%rsp), %ecx
-    movzwl -4(%rsp), %r8d
     movq %rdx, %rsp
-    xorl -8(%rsp), %ecx
-    xorw -4(%rsp), %r8w
-    testl $0xFFC0, %ecx
-    jnz 3f
-    testw %r8w, %r8w
-    jnz 3f
-2:  popq %r15
+    ldmxcsr -8(%rsp)
+    fldcw -4(%rsp)
+    popq %r15
     popq %r14
     popq %r13
     popq %r12
@@ -41,9 +36,6 @@ alt_swap:
     movq FCB_TRANSFER(%rdi), %rax
     popq %rcx
     jmp *%rcx
-3:  ldmxcsr -8(%rsp)
-    fldcw -4(%rsp)
-    jmp 2b
     .size alt_swap,.-alt_swap
 
     .globl alt_resume

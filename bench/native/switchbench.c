@@ -1,7 +1,9 @@
 /*
  * Native switch benchmark: fiberswitch's exported switch (the committed libfiberswitch.so) in a
  * resume/yield ping-pong, beside Boost.Context jump_fcontext and glibc swapcontext, in one process.
- * Each round trip is two switches; results are ns per switch (median of batches).
+ * Each round trip is two switches; results are ns per switch (median of batches). A second table
+ * times the same round trips with the resumer returning through 0-3 frames of its own between two
+ * resumes, as a JVM returns through the JNI wrapper and the Java methods above it.
  *
  *   switchbench [iterations] [which]   which = all | fs | alt | boost | ucontext | none
  * "none" runs nothing but the process start-up: run.sh uses it with callgrind, together with N and
@@ -20,7 +22,7 @@
 /* Not in the public header: built by the runtime, called here to start a fiber by hand. */
 void fiberswitch_prepare(void *fcb);
 
-/* The alternative sequence in alt_switch.S (same FCB layout): compare the FP env before loading. */
+/* The alternative sequence in alt_switch.S (same FCB layout): pop + jmp in both directions. */
 intptr_t alt_resume(void *fcb, intptr_t value);
 intptr_t alt_yield(void *fcb, intptr_t value);
 void alt_prepare(void *fcb);
@@ -123,16 +125,38 @@ static __attribute__((noinline)) intptr_t run_uc(long n) {
     return uc_value;
 }
 
+/* ---- the resumer returns through d frames (d >= 1) between two resumes */
+
+static inline __attribute__((always_inline)) intptr_t resume_boost(intptr_t v) {
+    transfer_t t = jump_fcontext(boost_ctx, (void *)v);
+    boost_ctx = t.fctx;
+    return (intptr_t)t.data;
+}
+#define RESUME_FS(v) fiberswitch_resume(fcb_fs, (v))
+#define RESUME_ALT(v) alt_resume(fcb_alt, (v))
+#define RESUME_BOOST(v) resume_boost(v)
+
+/* d frames deep, the innermost one resumes; each level returns (the asm keeps it from being a tail call). */
+#define NESTED(name, RESUME)                                                   \
+    static __attribute__((noinline, noipa)) intptr_t name(int d, intptr_t v) { \
+        v = d == 1 ? RESUME(v) : name(d - 1, v);                                \
+        __asm__ volatile("" : "+r"(v));                                        \
+        return v;                                                              \
+    }
+static void *fcb_fs, *fcb_alt;
+NESTED(nested_fs, RESUME_FS)
+NESTED(nested_alt, RESUME_ALT)
+NESTED(nested_boost, RESUME_BOOST)
+
 /* ---- driver */
 
 enum { FS, ALT, BOOST, UC, KINDS };
 static const char *names[KINDS] = {
     "fiberswitch_resume/yield (libfiberswitch.so)",
-    "alternative: compare, then load (alt_switch.S)",
+    "alternative: pop+jmp back to the resumer (alt_switch.S)",
     "Boost.Context jump_fcontext (full FP control)",
     "glibc swapcontext",
 };
-static void *fcb_fs, *fcb_alt;
 
 static intptr_t run(int k, long n) {
     switch (k) {
@@ -141,6 +165,15 @@ static intptr_t run(int k, long n) {
     case BOOST: return run_boost(n);
     default: return run_uc(n);
     }
+}
+
+/* Round trips with the resumer d frames deep (d = 0: the loop resumes itself, as run() does). */
+static __attribute__((noinline)) intptr_t run_nested(int k, long n, int d) {
+    if (d == 0) return run(k, n);
+    intptr_t v = 0;
+    for (long i = 0; i < n; i++)
+        v = k == FS ? nested_fs(d, v) : k == ALT ? nested_alt(d, v) : nested_boost(d, v);
+    return v;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -196,5 +229,24 @@ int main(int argc, char **argv) {
     printf("%-54s %10s %10s\n", "switch (ping-pong, 2 switches per round trip)", "ns/switch", "vs boost");
     for (int k = 0; k < KINDS; k++)
         printf("%-54s %10.2f %9.2fx\n", names[k], med[k], med[k] / med[BOOST]);
+
+    printf("\n%-54s %s\n", "round trip, the resumer returning through d frames", "ns per round trip, d = 0 1 2 3");
+    for (int k = FS; k <= BOOST; k++) {
+        if (run_nested(k, 10, 2) != 10) { fprintf(stderr, "%s: nested ping-pong check failed\n", names[k]); return 1; }
+        printf("%-54s", names[k]);
+        for (int d = 0; d <= 3; d++) {
+            run_nested(k, n / 10, d);
+            double t[BATCHES];
+            for (int b = 0; b < BATCHES; b++) {
+                double t0 = now_ns();
+                intptr_t v = run_nested(k, n, d);
+                t[b] = (now_ns() - t0) / n;
+                if (v == -1) puts("");
+            }
+            qsort(t, BATCHES, sizeof t[0], cmp_double);
+            printf(" %6.2f", t[BATCHES / 2]);
+        }
+        printf("\n");
+    }
     return 0;
 }

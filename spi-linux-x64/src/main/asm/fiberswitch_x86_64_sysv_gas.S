@@ -1,17 +1,28 @@
 /*
  * fiberswitch for x86-64 System V (Linux ELF, and macOS Mach-O from the same source).
  *
- * One hot switch (fs_swap) shared by resume, yield, callback stubs and completion. It saves the
- * callee-saved registers rbx, rbp, r12-r15 by push, plus MXCSR and the x87 control word, stores the
- * stack pointer, loads the other side's, and loads the other side's MXCSR and x87 CW. The loads are
- * unconditional: reading back what stmxcsr/fnstcw just stored, to load only when the control bits
- * differ, waits on those stores and measured slower than loading (bench/native/run.sh on this
- * project's Zen 4: 7.1 ns per switch with the compare, 5.7 without; stmxcsr itself costs about
- * 2.3 ns, and no cheaper way to learn MXCSR exists). It resumes with pop and an indirect jmp, not
- * `ret`: a `ret` into the other stack always mispredicts, while the jmp's target is the same call
- * site every time and the branch predictor learns it. Every path into the switch is jumps only
- * (resume, yield and the stub body tail-jump), so no frame of ours sits between a suspended side
- * and the code it returns to.
+ * One switch body, saved and loaded the same way in both directions: it pushes the callee-saved
+ * registers rbx, rbp, r12-r15, stores MXCSR and the x87 control word, stores the stack pointer,
+ * loads the other side's, and loads the other side's MXCSR and x87 CW. The loads are unconditional:
+ * reading back what stmxcsr/fnstcw just stored, to load only when the control bits differ, waits on
+ * those stores and measured slower than loading (bench/native/run.sh on this project's Zen 4: 7.1
+ * ns per switch with the compare, 5.7 without; stmxcsr itself costs about 2.3 ns, and no cheaper
+ * way to learn MXCSR exists). Every path into the body is jumps only (resume, yield and the stub
+ * body tail-jump), so no frame of ours sits between a suspended side and the code it returns to.
+ *
+ * The two directions end differently, for the CPU's return-stack buffer (RSB), which is one stack
+ * for two stacks of frames:
+ *   - onto the fiber (fiberswitch_swap_in): pop and an indirect jmp, not `ret`. The jmp's target is
+ *     the same call site every time and is predicted, and the RSB keeps the resumer's entries.
+ *   - back to the resumer (fiberswitch_swap_out): the fiber's call into a stub or yield left one
+ *     entry above the resumer's; a `ret` to a landing pad drops it (mispredicted: it names the
+ *     fiber's call site), and the landing pad's own `ret` then pops the resumer's entry for its
+ *     call into resume, so it is predicted, and so is every return the resumer makes after it.
+ * So a round trip costs one mispredicted return however deep the resumer returns before it calls
+ * again: the JNI wrapper and the Java methods above it (an iterator's hasNext), or JNA's dispatch.
+ * With pop+jmp back as well, each of those returns mispredicted instead, one per frame, because the
+ * RSB stayed one entry out of step. The fiber side keeps its entries balanced as long as the code
+ * that calls a stub calls it again from the same frame (a loop); it is not worse otherwise.
  *
  * Frame left on a suspended stack (low to high): r15, r14, r13, r12, rbx, rbp, return address; the
  * saved sp points at r15. The fp env (mxcsr u32, x87 cw u16) sits in the 8 bytes below it, in the
@@ -43,9 +54,11 @@
 
 /* ---------------------------------------------------------------- the switch */
 
-/* fs_swap(rdi = fcb, rsi = slot to save this side's sp, rdx = other side's sp) -> rax = TRANSFER */
-    .p2align 4
-LOCAL_FN(fiberswitch_swap)
+/*
+ * The switch body (rdi = fcb, rsi = slot to save this side's sp, rdx = other side's sp); it leaves
+ * rax = TRANSFER and the other side's return address on top of its stack, for the caller's tail.
+ */
+.macro FS_SWITCH_BODY
     .cfi_startproc
     pushq %rbp
     .cfi_adjust_cfa_offset 8
@@ -85,12 +98,31 @@ LOCAL_FN(fiberswitch_swap)
     popq %rbp
     .cfi_adjust_cfa_offset -8
     movq FCB_TRANSFER(%rdi), %rax
+.endm
+
+/* swap_in(rdi = fcb, rsi = &RESUMER_SP, rdx = FIBER_SP) -> rax = TRANSFER, on the fiber */
+    .p2align 4
+LOCAL_FN(fiberswitch_swap_in)
+    FS_SWITCH_BODY
     popq %rcx
     .cfi_adjust_cfa_offset -8
     .cfi_register rip, rcx
     notrack jmp *%rcx               /* not ret: see the file comment; notrack: return sites carry no endbr64 */
     .cfi_endproc
-SIZE_FN(fiberswitch_swap)
+SIZE_FN(fiberswitch_swap_in)
+
+/* swap_out(rdi = fcb, rsi = &FIBER_SP, rdx = RESUMER_SP) -> rax = TRANSFER, in the resumer */
+    .p2align 4
+LOCAL_FN(fiberswitch_swap_out)
+    FS_SWITCH_BODY
+    leaq 1f(%rip), %rcx
+    pushq %rcx
+    .cfi_adjust_cfa_offset 8
+    ret                             /* drops the fiber's RSB entry: see the file comment */
+1:  .cfi_adjust_cfa_offset -8
+    ret                             /* predicted: the resumer's call into resume */
+    .cfi_endproc
+SIZE_FN(fiberswitch_swap_out)
 
 /* intptr_t fiberswitch_resume(fcb, value): switch onto the fiber; returns what it passes back. */
     .p2align 4
@@ -102,7 +134,7 @@ Lresume:
     movq %rsi, %xmm0                /* a callback stub's reply, for stubs that return double */
     leaq FCB_RESUMER_SP(%rdi), %rsi
     movq FCB_FIBER_SP(%rdi), %rdx
-    jmp SYM(fiberswitch_swap)
+    jmp SYM(fiberswitch_swap_in)
     .cfi_endproc
 SIZE_FN(fiberswitch_resume)
 
@@ -116,7 +148,7 @@ Lyield:
     movq $FCB_EXIT_YIELD, FCB_EXIT(%rdi)
     leaq FCB_FIBER_SP(%rdi), %rsi
     movq FCB_RESUMER_SP(%rdi), %rdx
-    jmp SYM(fiberswitch_swap)
+    jmp SYM(fiberswitch_swap_out)
     .cfi_endproc
 SIZE_FN(fiberswitch_yield)
 
@@ -137,14 +169,14 @@ Lprepare:
     movq %rcx, -8(%rax)
     movq %rcx, -16(%rax)            /* the entry trampoline's (absent) return address */
     leaq SYM(fiberswitch_entry)(%rip), %rdx
-    movq %rdx, -24(%rax)            /* fs_swap's ret lands here */
+    movq %rdx, -24(%rax)            /* swap_in's jmp lands here */
     movq %rcx, -32(%rax)            /* rbp = 0: frame-pointer walkers stop */
     movq %rcx, -40(%rax)            /* rbx */
     movq %rcx, -48(%rax)            /* r12 */
     movq %rcx, -56(%rax)            /* r13 */
     movq %rcx, -64(%rax)            /* r14 */
     movq %rcx, -72(%rax)            /* r15 */
-    movl $MXCSR_DEFAULT, -80(%rax)  /* in the red zone below the saved sp, as fs_swap keeps it */
+    movl $MXCSR_DEFAULT, -80(%rax)  /* in the red zone below the saved sp, as the switch keeps it */
     movl $X87CW_DEFAULT, -76(%rax)
     leaq -72(%rax), %rdx
     movq %rdx, FCB_FIBER_SP(%rdi)
@@ -178,7 +210,7 @@ LOCAL_FN(fiberswitch_entry)
     movq $FCB_EXIT_DONE, FCB_EXIT(%rdi)
     leaq FCB_FIBER_SP(%rdi), %rsi
     movq FCB_RESUMER_SP(%rdi), %rdx
-    call SYM(fiberswitch_swap)
+    call SYM(fiberswitch_swap_out)
     ud2                             /* a finished fiber is never resumed by the runtime */
     .cfi_endproc
 SIZE_FN(fiberswitch_entry)
@@ -293,7 +325,7 @@ LOCAL_FN(fiberswitch_callback_body)
     movq %r10, %rdi
     leaq FCB_FIBER_SP(%rdi), %rsi
     movq FCB_RESUMER_SP(%rdi), %rdx
-    jmp SYM(fiberswitch_swap)        /* its ret hands the reply (rax and xmm0) to the stub's caller */
+    jmp SYM(fiberswitch_swap_out)    /* once resumed, swap_in's jmp hands the reply (rax, xmm0) to the stub's caller */
 9:  ud2
     .cfi_endproc
 SIZE_FN(fiberswitch_callback_body)

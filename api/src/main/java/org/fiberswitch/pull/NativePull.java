@@ -56,9 +56,9 @@ import org.fiberswitch.spi.FiberControlBlock;
  * rethrown to the consumer once the native call has returned. Either way the pull is then
  * finished; using it afterwards throws {@link IllegalStateException}.
  *
- * <p><b>Speed.</b> {@link #forEachRemaining} and the terminal operations of {@link #stream()} run the
- * resume inside one loop and are the fastest way to read a pull; a {@code hasNext()}/{@code next()}
- * loop may cost a mispredicted return more per element (see the package documentation).
+ * <p><b>Speed.</b> A {@code hasNext()}/{@code next()} loop, {@link #forEachRemaining} and the
+ * terminal operations of {@link #stream()} cost the same per element (see the package
+ * documentation).
  *
  * <p><b>Threads.</b> A pull is used by one thread at a time, like an ordinary iterator. It does
  * not own its {@link FiberRuntime}; close the pull before the runtime.
@@ -275,10 +275,10 @@ public final class NativePull<T> implements Iterator<T>, AutoCloseable {
     /*
      * advance() is the per-element path of the iterator, and forEachRemaining() repeats it inside
      * its own loop. Both keep every failure in a cold method so that the JIT inlines the fiber's
-     * resume, down to the native call, into the loop that consumes the elements. That matters more
-     * than anything else here: after a stack switch the CPU's return-stack buffer is one entry off,
-     * so every Java method that returns between the native call and the consumer's next call costs
-     * a mispredicted return (about 5 ns here).
+     * resume, down to the native call, into one compiled unit. (How many Java methods return
+     * between the native call and the consumer's next call no longer matters: the switch back from
+     * the fiber leaves the CPU's return-stack buffer in step with this side; see the Linux port's
+     * assembly.)
      */
     private boolean advance() {
         for (;;) {

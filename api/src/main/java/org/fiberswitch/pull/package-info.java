@@ -66,11 +66,10 @@
  *
  * <h2>Speed</h2>
  * One element costs one callback round trip: a native call into the fiber, two stack switches and
- * the mapper. The cheapest way to read a pull is a {@code Stream} terminal operation or
- * {@code forEachRemaining}, which run the resume inside one loop. A hand-written
- * {@code hasNext()}/{@code next()} loop is correct too, but costs about a third more when the JIT
- * does not inline the pull's resume into that loop: after a stack switch, every Java method that
- * returns before the next call costs a mispredicted return. {@code docs/performance.md} has the
+ * the mapper. A {@code Stream} terminal operation, {@code forEachRemaining} and a hand-written
+ * {@code hasNext()}/{@code next()} loop cost the same: the switch back from the fiber keeps the
+ * CPU's return predictor in step with the Java side, so the Java methods that return between two
+ * resumes cost nothing extra. {@code docs/performance.md} has the
  * numbers. Mappers that do not keep their {@link org.fiberswitch.CallbackEvent} let the JIT drop its
  * allocation.
  */

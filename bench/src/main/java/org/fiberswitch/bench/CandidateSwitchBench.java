@@ -17,9 +17,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The shipped switch against the alternative sequence of bench/native/alt_switch.S (which reads
- * the FP env back and loads it only when it differs), both called straight through a JNA
- * direct-mapped resume (no Fiber bookkeeping; the port is held on JNA), so only the switch differs.
+ * The shipped switch against the alternative sequence of bench/native/alt_switch.S (which goes back
+ * to the resumer with pop + jmp instead of a {@code ret} through a landing pad), both called
+ * straight through a JNA direct-mapped resume (no Fiber bookkeeping; the port is held on JNA), so
+ * only the switch differs. JNA's dispatch returns through several native frames after the switch,
+ * which is where the two endings differ most.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -54,14 +56,14 @@ public class CandidateSwitchBench {
         runtime.close();
     }
 
-    /** fiberswitch_resume -> probe_echo yields v + 1 (push, then pop+jmp). */
+    /** fiberswitch_resume -> probe_echo yields v + 1 (pop+jmp in, landing-pad ret out). */
     @Benchmark
     public long shippedSwitch() {
         next = port.resume(fcb, next);
         return next;
     }
 
-    /** alt_resume -> alt_echo yields v + 1 (pop+jmp, red-zone env). */
+    /** alt_resume -> alt_echo yields v + 1 (pop+jmp both ways). */
     @Benchmark
     public long candidateSwitch() {
         altNext = FsBench.alt_resume(altFcb, altNext);

@@ -24,25 +24,29 @@ import org.fiberswitch.testkit.AddressedPort;
  */
 final class MutantLibrary {
 
-    /** One instruction, replaced by another of the same length. */
+    /**
+     * One instruction, replaced by another of the same length, in each function named. The switch
+     * body is one macro assembled into both directions (swap_in, swap_out), so a bug in it shows in
+     * both, and its mutations patch both.
+     */
     enum Mutation {
         /** The switch pops r12's saved value into r11: r12 keeps the other side's value. */
-        LOSES_R12("fiberswitch_swap", "415c", "415b"),
+        LOSES_R12("415c", "415b", "fiberswitch_swap_in", "fiberswitch_swap_out"),
         /** The entry trampoline pushes rbp instead of zeroing it: every fiber function starts misaligned by 8. */
-        MISALIGNS_STACK("fiberswitch_entry", "31ed", "5590"),
+        MISALIGNS_STACK("31ed", "5590", "fiberswitch_entry"),
         /** The switch never reloads MXCSR: a fiber's rounding mode leaks to its resumer and back. */
-        LEAKS_MXCSR("fiberswitch_swap", "0fae5424f8", "0f1f440000"),
+        LEAKS_MXCSR("0fae5424f8", "0f1f440000", "fiberswitch_swap_in", "fiberswitch_swap_out"),
         /** The callback body never stores r9: integer argument position 5 is dropped. */
-        DROPS_CALLBACK_ARGUMENT("fiberswitch_callback_body", "4d898aa8000000", "0f1f8000000000"),
+        DROPS_CALLBACK_ARGUMENT("4d898aa8000000", "0f1f8000000000", "fiberswitch_callback_body"),
         /** Nothing patched: the copy must pass, or the harness itself is broken. */
-        NONE("fiberswitch_swap", "", "");
+        NONE("", "");
 
-        final String function;
+        final List<String> functions;
         final byte[] original;
         final byte[] replacement;
 
-        Mutation(String function, String original, String replacement) {
-            this.function = function;
+        Mutation(String original, String replacement, String... functions) {
+            this.functions = List.of(functions);
             this.original = HexFormat.of().parseHex(original);
             this.replacement = HexFormat.of().parseHex(replacement);
         }
@@ -102,9 +106,15 @@ final class MutantLibrary {
     }
 
     private static void patch(Pointer image, Map<String, long[]> symtab, Mutation m) {
-        long[] fn = symtab.get(m.function);
+        for (String function : m.functions) {
+            patch(image, symtab, m, function);
+        }
+    }
+
+    private static void patch(Pointer image, Map<String, long[]> symtab, Mutation m, String function) {
+        long[] fn = symtab.get(function);
         if (fn == null || fn[1] == 0) {
-            throw new IllegalStateException("no sized symbol " + m.function + " in the library's .symtab");
+            throw new IllegalStateException("no sized symbol " + function + " in the library's .symtab");
         }
         byte[] code = image.getByteArray(fn[0], (int) fn[1]);
         int found = -1;
@@ -115,13 +125,13 @@ final class MutantLibrary {
             }
             if (match) {
                 if (found >= 0) {
-                    throw new IllegalStateException(m + ": the pattern occurs twice in " + m.function);
+                    throw new IllegalStateException(m + ": the pattern occurs twice in " + function);
                 }
                 found = i;
             }
         }
         if (found < 0) {
-            throw new IllegalStateException(m + ": the pattern is not in " + m.function
+            throw new IllegalStateException(m + ": the pattern is not in " + function
                     + "; the assembly changed, update the mutation");
         }
         image.write(fn[0] + found, m.replacement, 0, m.replacement.length);
