@@ -98,13 +98,16 @@ static void echo_boost(transfer_t t) {
 
 static fcontext_t boost_ctx;
 
+/* One resume, inlined where it is used: the ping-pong loop below, and the nested frames. */
+static inline __attribute__((always_inline)) intptr_t resume_boost(intptr_t v) {
+    transfer_t t = jump_fcontext(boost_ctx, (void *)v);
+    boost_ctx = t.fctx;
+    return (intptr_t)t.data;
+}
+
 static __attribute__((noinline)) intptr_t run_boost(long n) {
     intptr_t v = 0;
-    for (long i = 0; i < n; i++) {
-        transfer_t t = jump_fcontext(boost_ctx, (void *)v);
-        boost_ctx = t.fctx;
-        v = (intptr_t)t.data;
-    }
+    for (long i = 0; i < n; i++) v = resume_boost(v);
     return v;
 }
 
@@ -127,14 +130,8 @@ static __attribute__((noinline)) intptr_t run_uc(long n) {
 
 /* ---- the resumer returns through d frames (d >= 1) between two resumes */
 
-static inline __attribute__((always_inline)) intptr_t resume_boost(intptr_t v) {
-    transfer_t t = jump_fcontext(boost_ctx, (void *)v);
-    boost_ctx = t.fctx;
-    return (intptr_t)t.data;
-}
 #define RESUME_FS(v) fiberswitch_resume(fcb_fs, (v))
 #define RESUME_ALT(v) alt_resume(fcb_alt, (v))
-#define RESUME_BOOST(v) resume_boost(v)
 
 /* d frames deep, the innermost one resumes; each level returns (the asm keeps it from being a tail call). */
 #define NESTED(name, RESUME)                                                   \
@@ -146,7 +143,7 @@ static inline __attribute__((always_inline)) intptr_t resume_boost(intptr_t v) {
 static void *fcb_fs, *fcb_alt;
 NESTED(nested_fs, RESUME_FS)
 NESTED(nested_alt, RESUME_ALT)
-NESTED(nested_boost, RESUME_BOOST)
+NESTED(nested_boost, resume_boost)
 
 /* ---- driver */
 
