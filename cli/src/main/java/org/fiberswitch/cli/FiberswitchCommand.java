@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code fiberswitch}: the top-level command. */
-@Command(name = "fiberswitch", mixinStandardHelpOptions = true, version = "fiberswitch 0.1.0-SNAPSHOT",
+@Command(name = "fiberswitch", mixinStandardHelpOptions = true, versionProvider = FiberswitchCommand.JarVersion.class,
         description = "Native code on stackful fibers, driven from Java.",
         subcommands = {DoctorCommand.class, ConformanceCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})
@@ -20,5 +20,14 @@ public final class FiberswitchCommand implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** The version the build wrote into the jar's manifest, so it is never written twice. */
+    static final class JarVersion implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = FiberswitchCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"fiberswitch " + (v == null ? "(version unknown: not run from the built jar)" : v)};
+        }
     }
 }
