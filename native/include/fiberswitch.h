@@ -10,7 +10,7 @@
 #define FIBERSWITCH_H
 
 /* Bumped whenever the FCB layout or an entry point's meaning changes. */
-#define FIBERSWITCH_ABI_VERSION 1
+#define FIBERSWITCH_ABI_VERSION 2
 
 /* First 32 bits of every live FCB; callback stubs refuse user data without it. ("FSW1") */
 #define FCB_MAGIC_VALUE 0x31575346
@@ -23,14 +23,20 @@
 #define FCB_EXIT         0x20  /* why the fiber last switched out: FCB_EXIT_* */
 #define FCB_CALLBACK_ID  0x28  /* which callback stub fired (see stub id below) */
 #define FCB_FUNCTION     0x30  /* function the entry trampoline calls */
-#define FCB_ARGS         0x38  /* 6 integer/pointer arguments for FCB_FUNCTION */
+#define FCB_ARGS         0x38  /* FCB_MAX_CALL_ARGS integer/pointer arguments for FCB_FUNCTION */
 #define FCB_RESULT       0x68  /* FCB_FUNCTION's return value */
-#define FCB_STACK_LO     0x70  /* lowest usable stack address (above the guard page) */
+#define FCB_STACK_LO     0x70  /* lowest usable stack address (above the guard) */
 #define FCB_STACK_HI     0x78  /* stack top: the FCB's own address */
-#define FCB_CB_INT       0x80  /* 8 integer argument positions captured by a callback stub */
-#define FCB_CB_FLOAT     0xC0  /* 8 float argument positions (raw 64 bits of xmm0-7) */
-#define FCB_PORT         0x100 /* 8 slots a port may use for itself (Windows: saved TEB fields) */
-#define FCB_SIZE         0x140
+#define FCB_CB_INT       0x80  /* FCB_CB_INT_SLOTS integer positions captured by a callback stub */
+#define FCB_CB_FLOAT     0xE0  /* FCB_CB_FLOAT_SLOTS float positions (raw 64 bits of each register) */
+#define FCB_PORT         0x120 /* FCB_PORT_SLOTS slots a port may use for itself (Windows: TEB fields) */
+#define FCB_LINK         0x160 /* another FCB this one is linked to (symmetric transfer); 0 if none */
+#define FCB_SIZE         0x180 /* 0x168..0x17f reserved, zero */
+
+#define FCB_MAX_CALL_ARGS   6
+#define FCB_CB_INT_SLOTS    12
+#define FCB_CB_FLOAT_SLOTS  8
+#define FCB_PORT_SLOTS      8
 
 #define FCB_EXIT_NONE     0
 #define FCB_EXIT_YIELD    1
@@ -47,6 +53,21 @@
 #define FCB_STUB_KINDS     2
 #define FCB_STUB_COUNT     (FCB_STUB_TAGS * FCB_STUB_POSITIONS * FCB_STUB_KINDS)
 #define FCB_STUB_STRIDE    32
+
+/*
+ * The handshake: fiberswitch_layout(i) returns the i-th value of FCB_LAYOUT_VALUES (the library's
+ * assembled constants, in the order of org.fiberswitch.spi.FiberControlBlock.LAYOUT_NAMES) and -1 for
+ * i >= FCB_LAYOUT_COUNT. Ports emit the table with `.quad FCB_LAYOUT_VALUES` (or `.xword`).
+ */
+#define FCB_LAYOUT_VALUES \
+    FCB_MAGIC_VALUE, FCB_SIZE, \
+    FCB_MAGIC, FCB_FIBER_SP, FCB_RESUMER_SP, FCB_TRANSFER, FCB_EXIT, FCB_CALLBACK_ID, \
+    FCB_FUNCTION, FCB_ARGS, FCB_RESULT, FCB_STACK_LO, FCB_STACK_HI, FCB_CB_INT, \
+    FCB_CB_FLOAT, FCB_PORT, FCB_LINK, \
+    FCB_EXIT_YIELD, FCB_EXIT_DONE, FCB_EXIT_CALLBACK, \
+    FCB_STUB_COUNT, FCB_STUB_STRIDE, \
+    FCB_MAX_CALL_ARGS, FCB_CB_INT_SLOTS, FCB_CB_FLOAT_SLOTS, FCB_PORT_SLOTS
+#define FCB_LAYOUT_COUNT 26
 
 /*
  * JNI binding (optional). A port may export

@@ -154,15 +154,11 @@ static teb4 expected_teb(const fiber *f) {
 /* ------------------------------------------------------------------------- rules */
 
 static void rule_layout(void) {
-    static const intptr_t want[] = {
-        FCB_MAGIC_VALUE, FCB_SIZE, FCB_MAGIC, FCB_FIBER_SP, FCB_RESUMER_SP, FCB_TRANSFER, FCB_EXIT,
-        FCB_CALLBACK_ID, FCB_FUNCTION, FCB_ARGS, FCB_RESULT, FCB_STACK_LO, FCB_STACK_HI, FCB_CB_INT,
-        FCB_CB_FLOAT, FCB_PORT, FCB_EXIT_YIELD, FCB_EXIT_DONE, FCB_EXIT_CALLBACK, FCB_STUB_COUNT,
-        FCB_STUB_STRIDE };
+    static const intptr_t want[] = { FCB_LAYOUT_VALUES };
     int ok = fs_abi_version() == FIBERSWITCH_ABI_VERSION;
-    for (int i = 0; i < 21; i++)
+    for (int i = 0; i < FCB_LAYOUT_COUNT; i++)
         if (fs_layout(i) != want[i]) { ok = 0; WHY("layout[%d] = %lld", i, (long long)fs_layout(i)); }
-    if (fs_layout(21) != -1) { ok = 0; WHY("layout[21] should be -1"); }
+    if (fs_layout(FCB_LAYOUT_COUNT) != -1) { ok = 0; WHY("layout[%d] should be -1", FCB_LAYOUT_COUNT); }
     result("layout", NULL, ok);
 }
 

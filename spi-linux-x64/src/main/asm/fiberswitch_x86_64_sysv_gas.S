@@ -351,7 +351,7 @@ SIZE_FN(fiberswitch_abi_version)
 EXPORT(fiberswitch_layout)
     .cfi_startproc
     endbr64
-    cmpq $21, %rdi
+    cmpq $FCB_LAYOUT_COUNT, %rdi
     jae 1f
     leaq Llayout(%rip), %rax
     movq (%rax,%rdi,8), %rax
@@ -362,12 +362,7 @@ EXPORT(fiberswitch_layout)
 SIZE_FN(fiberswitch_layout)
     .p2align 3
 Llayout:
-    .quad FCB_MAGIC_VALUE, FCB_SIZE
-    .quad FCB_MAGIC, FCB_FIBER_SP, FCB_RESUMER_SP, FCB_TRANSFER, FCB_EXIT, FCB_CALLBACK_ID
-    .quad FCB_FUNCTION, FCB_ARGS, FCB_RESULT, FCB_STACK_LO, FCB_STACK_HI, FCB_CB_INT
-    .quad FCB_CB_FLOAT, FCB_PORT
-    .quad FCB_EXIT_YIELD, FCB_EXIT_DONE, FCB_EXIT_CALLBACK
-    .quad FCB_STUB_COUNT, FCB_STUB_STRIDE
+    .quad FCB_LAYOUT_VALUES
 
 /* ---------------------------------------------------------------- ABI probes */
 

@@ -436,7 +436,7 @@ EXPORT(fiberswitch_abi_version)
  */
     .p2align 4
 EXPORT(fiberswitch_layout)
-    cmpq $21, %rcx
+    cmpq $FCB_LAYOUT_COUNT, %rcx
     jae 1f
     leaq Llayout(%rip), %rax
     movq (%rax,%rcx,8), %rax
@@ -973,12 +973,7 @@ LOCAL_FN(fiberswitch_dll_entry)
     .section .rdata,"dr"
     .p2align 3
 Llayout:
-    .quad FCB_MAGIC_VALUE, FCB_SIZE
-    .quad FCB_MAGIC, FCB_FIBER_SP, FCB_RESUMER_SP, FCB_TRANSFER, FCB_EXIT, FCB_CALLBACK_ID
-    .quad FCB_FUNCTION, FCB_ARGS, FCB_RESULT, FCB_STACK_LO, FCB_STACK_HI, FCB_CB_INT
-    .quad FCB_CB_FLOAT, FCB_PORT
-    .quad FCB_EXIT_YIELD, FCB_EXIT_DONE, FCB_EXIT_CALLBACK
-    .quad FCB_STUB_COUNT, FCB_STUB_STRIDE
+    .quad FCB_LAYOUT_VALUES
 Lteb_offsets:
     .quad TEB_STACK_BASE, TEB_STACK_LIMIT, TEB_DEALLOCATION_STACK, TEB_FIBER_DATA
     .quad TEB_GUARANTEED_STACK_BYTES, TEB_EXCEPTION_LIST

@@ -62,7 +62,7 @@ public final class CallbackEvent implements FiberEvent {
 
     /** The integer/pointer argument at {@code position}, as 64 bits. */
     public long longArg(int position) {
-        check(position);
+        check(position, FiberControlBlock.CALLBACK_INT_SLOTS);
         return view.getLong(FiberControlBlock.CB_INT + 8 * position);
     }
 
@@ -73,13 +73,13 @@ public final class CallbackEvent implements FiberEvent {
 
     /** The float/double argument at {@code position} as a {@code double}. */
     public double doubleArg(int position) {
-        check(position);
+        check(position, FiberControlBlock.CALLBACK_FLOAT_SLOTS);
         return Double.longBitsToDouble(view.getLong(FiberControlBlock.CB_FLOAT + 8 * position));
     }
 
     /** The float/double argument at {@code position} as a C {@code float}. */
     public float floatArg(int position) {
-        check(position);
+        check(position, FiberControlBlock.CALLBACK_FLOAT_SLOTS);
         return Float.intBitsToFloat((int) view.getLong(FiberControlBlock.CB_FLOAT + 8 * position));
     }
 
@@ -95,11 +95,11 @@ public final class CallbackEvent implements FiberEvent {
         return fiber.resumeWithDouble(value);
     }
 
-    private void check(int position) {
+    private void check(int position, int slots) {
         ensureCurrent();
-        if (position < 0 || position >= FiberControlBlock.CALLBACK_SLOTS) {
+        if (position < 0 || position >= slots) {
             throw new IndexOutOfBoundsException("callback argument position " + position
-                    + " is not captured; positions 0.." + (FiberControlBlock.CALLBACK_SLOTS - 1)
+                    + " is not captured; positions 0.." + (slots - 1)
                     + " are (see the port's CallbackSupport)");
         }
     }

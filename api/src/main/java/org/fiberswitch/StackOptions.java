@@ -10,7 +10,7 @@ import java.util.Objects;
  * }</pre>
  *
  * <ul>
- *   <li><b>size</b>: bytes for the stack, including the 320-byte fiber control block at its top;
+ *   <li><b>size</b>: bytes for the stack, including the 384-byte fiber control block at its top;
  *       from {@link #MIN_SIZE} (16 KiB) to {@link #MAX_SIZE} (1 GiB), rounded up to the page size.
  *       Default {@link #DEFAULT_SIZE} (256 KiB).</li>
  *   <li><b>guard page</b>: an inaccessible page below the stack, so an overflow stops the process

@@ -1,6 +1,8 @@
 package org.fiberswitch.spi;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The fiber control block (FCB): one layout for every port, at the top of each fiber's stack
@@ -10,17 +12,17 @@ import java.util.List;
  *
  * <pre>
  *  0x00 magic (u32) + ABI version (u32)   0x68 result
- *  0x08 fiber stack pointer                0x70 stack low (above the guard page)
+ *  0x08 fiber stack pointer                0x70 stack low (above the guard)
  *  0x10 resumer stack pointer              0x78 stack high (= the FCB's address)
- *  0x18 transfer value                     0x80 callback integer args [8]
- *  0x20 exit reason                        0xC0 callback float args [8] (raw bits)
- *  0x28 callback stub id                   0x100 port slots [8]
- *  0x30 function, 0x38 args [6]            0x140 size
+ *  0x18 transfer value                     0x80 callback integer args [12]
+ *  0x20 exit reason                        0xE0 callback float args [8] (raw bits)
+ *  0x28 callback stub id                   0x120 port slots [8]
+ *  0x30 function, 0x38 args [6]            0x160 link, 0x168 reserved, 0x180 size
  * </pre>
  */
 public final class FiberControlBlock {
     /** Version of the contract; bumped when the layout or an entry point's meaning changes. */
-    public static final int ABI_VERSION = 1;
+    public static final int ABI_VERSION = 2;
     /** "FSW1", the first 32 bits of a live FCB. */
     public static final int MAGIC_VALUE = 0x31575346;
 
@@ -36,14 +38,18 @@ public final class FiberControlBlock {
     public static final int STACK_LO = 0x70;
     public static final int STACK_HI = 0x78;
     public static final int CB_INT = 0x80;
-    public static final int CB_FLOAT = 0xC0;
-    public static final int PORT = 0x100;
-    public static final int SIZE = 0x140;
+    public static final int CB_FLOAT = 0xE0;
+    public static final int PORT = 0x120;
+    /** Another FCB this one is linked to (symmetric transfer), or 0. */
+    public static final int LINK = 0x160;
+    public static final int SIZE = 0x180;
 
     /** How many integer/pointer arguments the entry trampoline passes to the function. */
     public static final int MAX_CALL_ARGS = 6;
-    /** Callback argument slots of each kind. */
-    public static final int CALLBACK_SLOTS = 8;
+    /** Integer/pointer callback argument slots at {@link #CB_INT}. */
+    public static final int CALLBACK_INT_SLOTS = 12;
+    /** Float/double callback argument slots at {@link #CB_FLOAT}. */
+    public static final int CALLBACK_FLOAT_SLOTS = 8;
     /** Port slots at {@link #PORT}. */
     public static final int PORT_SLOTS = 8;
 
@@ -59,22 +65,31 @@ public final class FiberControlBlock {
     public static final int STUB_COUNT = STUB_TAGS * STUB_POSITIONS * STUB_KINDS;
     public static final int STUB_STRIDE = 32;
 
-    /** Names of the constants {@code fiberswitch_layout(i)} reports, in index order. */
-    public static final List<String> LAYOUT_NAMES = List.of(
-            "MAGIC_VALUE", "SIZE", "MAGIC", "FIBER_SP", "RESUMER_SP", "TRANSFER", "EXIT",
-            "CALLBACK_ID", "FUNCTION", "ARGS", "RESULT", "STACK_LO", "STACK_HI", "CB_INT",
-            "CB_FLOAT", "PORT", "EXIT_YIELD", "EXIT_DONE", "EXIT_CALLBACK", "STUB_COUNT",
-            "STUB_STRIDE");
+    /** The constants {@code fiberswitch_layout(i)} reports, in index order: FCB_LAYOUT_VALUES in the header. */
+    private static final Map<String, Long> LAYOUT = layout(
+            "MAGIC_VALUE", MAGIC_VALUE, "SIZE", SIZE,
+            "MAGIC", MAGIC, "FIBER_SP", FIBER_SP, "RESUMER_SP", RESUMER_SP, "TRANSFER", TRANSFER, "EXIT", EXIT,
+            "CALLBACK_ID", CALLBACK_ID, "FUNCTION", FUNCTION, "ARGS", ARGS, "RESULT", RESULT,
+            "STACK_LO", STACK_LO, "STACK_HI", STACK_HI, "CB_INT", CB_INT, "CB_FLOAT", CB_FLOAT, "PORT", PORT,
+            "LINK", LINK, "EXIT_YIELD", EXIT_YIELD, "EXIT_DONE", EXIT_DONE, "EXIT_CALLBACK", EXIT_CALLBACK,
+            "STUB_COUNT", STUB_COUNT, "STUB_STRIDE", STUB_STRIDE, "MAX_CALL_ARGS", MAX_CALL_ARGS,
+            "CB_INT_SLOTS", CALLBACK_INT_SLOTS, "CB_FLOAT_SLOTS", CALLBACK_FLOAT_SLOTS, "PORT_SLOTS", PORT_SLOTS);
 
-    private static final long[] LAYOUT_VALUES = {
-        MAGIC_VALUE, SIZE, MAGIC, FIBER_SP, RESUMER_SP, TRANSFER, EXIT, CALLBACK_ID, FUNCTION,
-        ARGS, RESULT, STACK_LO, STACK_HI, CB_INT, CB_FLOAT, PORT, EXIT_YIELD, EXIT_DONE,
-        EXIT_CALLBACK, STUB_COUNT, STUB_STRIDE
-    };
+    /** Names of the constants {@code fiberswitch_layout(i)} reports, in index order (FCB_LAYOUT_COUNT of them). */
+    public static final List<String> LAYOUT_NAMES = List.copyOf(LAYOUT.keySet());
+
+    private static final long[] LAYOUT_VALUES = LAYOUT.values().stream().mapToLong(Long::longValue).toArray();
+
+    private static Map<String, Long> layout(Object... namesAndValues) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            m.put((String) namesAndValues[i], ((Number) namesAndValues[i + 1]).longValue());
+        }
+        return m;
+    }
 
     private FiberControlBlock() {
     }
-
     /** The value this side expects for {@code LAYOUT_NAMES.get(index)}. */
     public static long expectedLayoutConstant(int index) {
         return LAYOUT_VALUES[index];

@@ -544,7 +544,7 @@ public abstract class SwitchProviderConformance {
                 Fiber f = runtime.newCall(probes.callbackEntry(), self -> new long[] {self, stub.address(), flags});
                 CallbackEvent cb = assertInstanceOf(CallbackEvent.class, f.resume(), "user data at " + ud);
                 assertEquals(ud, cb.userDataPosition());
-                int captured = Math.min(runtime.callbackSupport().integerArguments(), FiberControlBlock.CALLBACK_SLOTS);
+                int captured = Math.min(runtime.callbackSupport().integerArguments(), FiberControlBlock.CALLBACK_INT_SLOTS);
                 for (int k = 0; k < captured; k++) {
                     long expected = k == ud ? f.handle() : 0x0101010101010101L * (k + 1);
                     assertEquals(expected, cb.longArg(k), "integer position " + k + " with user data at " + ud);

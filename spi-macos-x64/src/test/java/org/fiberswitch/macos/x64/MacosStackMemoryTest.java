@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.fiberswitch.spi.FiberControlBlock;
 import org.fiberswitch.spi.NativeStack;
 import org.fiberswitch.spi.StackAllocationException;
 import org.junit.jupiter.api.Test;
@@ -61,7 +62,7 @@ class MacosStackMemoryTest {
         assertEquals(List.of("mmap(0x0, 266240, 3, 0x1002, -1, 0)", "mprotect(0x700000000000, 4096, 0)"), os.calls);
         assertEquals(new NativeStack(BASE, 65 * PAGE, PAGE, false), s);
         assertEquals(BASE + PAGE, s.lowestUsable());
-        assertEquals(BASE + 65 * PAGE - 0x140, s.controlBlock());
+        assertEquals(BASE + 65 * PAGE - FiberControlBlock.SIZE, s.controlBlock());
     }
 
     @Test

@@ -127,8 +127,8 @@ class MacosX64SwitchProviderTest {
     @Test
     void callbackGeometryAndCapabilities() {
         assertEquals(8, MacosX64SwitchProvider.Port.CALLBACKS.userDataPositions());
-        assertEquals(FiberControlBlock.CALLBACK_SLOTS, MacosX64SwitchProvider.Port.CALLBACKS.integerArguments());
-        assertEquals(FiberControlBlock.CALLBACK_SLOTS, MacosX64SwitchProvider.Port.CALLBACKS.floatArguments());
+        assertEquals(FiberControlBlock.STUB_POSITIONS, MacosX64SwitchProvider.Port.CALLBACKS.integerArguments());
+        assertEquals(FiberControlBlock.CALLBACK_FLOAT_SLOTS, MacosX64SwitchProvider.Port.CALLBACKS.floatArguments());
         assertEquals(FiberControlBlock.STUB_TAGS, MacosX64SwitchProvider.Port.CALLBACKS.tags());
         assertEquals(EnumSet.of(Capability.CALLBACK_FLOAT_ARGUMENTS, Capability.GUARD_PAGES, Capability.LAZY_COMMIT,
                 Capability.UNWIND_TABLES), MacosX64SwitchProvider.Port.capabilitySet());

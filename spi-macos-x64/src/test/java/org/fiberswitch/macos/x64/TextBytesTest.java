@@ -112,7 +112,7 @@ class TextBytesTest {
         int at = CodeComparison.skipPadding(machBytes, layout.offset() + layout.size(), machBytes.length);
         assertEquals(0x46, machBytes[at], "the table starts with the magic's low byte 'F'");
         byte[] changed = machBytes.clone();
-        changed[at + 8] ^= 0x40; // FCB_SIZE 0x140 -> 0x100
+        changed[at + 8] ^= 0x40; // FCB_SIZE 0x180 -> 0x1C0
         AssertionError e = assertThrows(AssertionError.class,
                 () -> CodeComparison.compare(elfBytes, changed, linuxFunctions()));
         assertTrue(e.getMessage().contains("data before"), e.getMessage());

@@ -81,8 +81,8 @@ class TebModeTest {
 
     @Test
     void slotsSitInThePortAreaOfTheFcb() {
-        assertEquals(0x100, TebMode.slotOffset(0));
-        assertEquals(0x120, TebMode.slotOffset(TebMode.SLOT_EXCEPTION_LIST));
+        assertEquals(FiberControlBlock.PORT, TebMode.slotOffset(0));
+        assertEquals(FiberControlBlock.PORT + 0x20, TebMode.slotOffset(TebMode.SLOT_EXCEPTION_LIST));
         assertTrue(TebMode.slotOffset(TebMode.SLOTS - 1) < FiberControlBlock.PORT + 8 * FiberControlBlock.PORT_SLOTS);
     }
 }

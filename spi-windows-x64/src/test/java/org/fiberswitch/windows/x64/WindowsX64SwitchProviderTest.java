@@ -75,7 +75,7 @@ class WindowsX64SwitchProviderTest {
     void callbackGeometryFitsTheStubTable() {
         var cb = WindowsX64SwitchProvider.Port.CALLBACKS;
         assertEquals(FiberControlBlock.STUB_POSITIONS, cb.userDataPositions());
-        assertEquals(FiberControlBlock.CALLBACK_SLOTS, cb.integerArguments());
+        assertEquals(FiberControlBlock.STUB_POSITIONS, cb.integerArguments());
         assertEquals(4, cb.floatArguments(), "xmm0-3; positions 4-7 are shared stack slots on Win64");
         assertEquals(FiberControlBlock.STUB_TAGS, cb.tags());
     }
