@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds linux-x86-64/libfiberswitch.so from src/main/asm, byte for byte.
+# Rebuilds linux-x86-64/libfiberswitch.so from ../native/src/fiberswitch_x86_64_sysv.S, byte for byte.
 #   ./build-native.sh          rebuild the committed library
 #   ./build-native.sh --check  rebuild into a temp dir, fail on any byte difference, and gate the
 #                              result: no NEEDED entry, no executable stack, no text relocations.
@@ -12,7 +12,7 @@ mode=${1:-build}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-gcc -c -I../native/include -o "$work/fiberswitch.o" src/main/asm/fiberswitch_x86_64_sysv_gas.S
+gcc -c -I../native/include -o "$work/fiberswitch.o" ../native/src/fiberswitch_x86_64_sysv.S
 ld -shared --build-id=none -z noexecstack -z now --hash-style=gnu -soname libfiberswitch.so \
    -o "$work/libfiberswitch.so" "$work/fiberswitch.o"
 
@@ -33,7 +33,7 @@ if [ "$mode" = "--check" ]; then
   if cmp "$work/libfiberswitch.so" "$out"; then
     echo "ok: $out is reproducible from source ($(sha256sum < "$out" | cut -c1-16))"
   else
-    echo "FAIL: $out differs from a fresh build of src/main/asm; run spi-linux-x64/build-native.sh and commit"
+    echo "FAIL: $out differs from a fresh build of ../native/src/fiberswitch_x86_64_sysv.S; run spi-linux-x64/build-native.sh and commit"
     exit 1
   fi
 else

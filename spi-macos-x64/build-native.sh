@@ -13,7 +13,7 @@
 # (llvm-mc-14, llvm-objdump-14, llvm-nm-14, ld64.lld-14).
 set -euo pipefail
 cd "$(dirname "$0")"
-src=../spi-linux-x64/src/main/asm/fiberswitch_x86_64_sysv_gas.S
+src=../native/src/fiberswitch_x86_64_sysv.S
 linux_lib=../spi-linux-x64/src/main/resources/linux-x86-64/libfiberswitch.so
 out=src/main/resources/darwin-x86-64/libfiberswitch.dylib
 mode=${1:-build}

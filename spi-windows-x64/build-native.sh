@@ -50,7 +50,7 @@ $ld -T "$work/fiberswitch.ld" --dll -nostdlib -e fiberswitch_dll_entry --no-inse
     --image-base 0x180000000 --subsystem windows -o "$work/fiberswitch.dll" "$work/fiberswitch.o"
 
 exports=(fiberswitch_resume fiberswitch_yield fiberswitch_prepare fiberswitch_callback_stubs
-         fiberswitch_abi_version fiberswitch_layout fiberswitch_probe_read_teb
+         fiberswitch_abi_version fiberswitch_layout fiberswitch_abi_description fiberswitch_probe_read_teb
          fiberswitch_probe_registers fiberswitch_probe_resume_registers fiberswitch_probe_fpenv
          fiberswitch_probe_resume_fpenv fiberswitch_probe_read_fpenv fiberswitch_probe_echo
          fiberswitch_probe_alignment

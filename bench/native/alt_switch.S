@@ -1,6 +1,6 @@
 /*
  * An alternative switch sequence, for measurement only (the shipped one is
- * spi-linux-x64/src/main/asm/fiberswitch_x86_64_sysv_gas.S). Same FCB layout, same guarantees (rbx,
+ * native/src/fiberswitch_x86_64_sysv.S). Same FCB layout, same guarantees (rbx,
  * rbp, r12-r15, MXCSR control bits, x87 CW), same red-zone env and unconditional loads as the
  * shipped switch. It differs in one point: it goes back to the resumer the way it goes onto the
  * fiber, with pop + jmp, as the shipped switch did until it was measured against a `ret` through a

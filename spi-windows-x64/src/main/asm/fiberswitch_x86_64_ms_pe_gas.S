@@ -444,6 +444,16 @@ EXPORT(fiberswitch_layout)
 1:  movq $-1, %rax
     ret
 
+/*
+ * const char *fiberswitch_abi_description(void): the ABI facts of this library as "key=value" lines,
+ * read once by the Java side (org.fiberswitch.spi.AbiDescription). The FP environment of the probes
+ * packs MXCSR in bits 0-31 and the x87 control word in bits 32-47, as on SysV.
+ */
+    .p2align 4
+EXPORT(fiberswitch_abi_description)
+    leaq Labi_description(%rip), %rax
+    ret
+
 /* ---------------------------------------------------------------- ABI probes */
 
 /*
@@ -979,6 +989,19 @@ Lteb_offsets:
     .quad TEB_GUARANTEED_STACK_BYTES, TEB_EXCEPTION_LIST
 Lfloats:
     .double 1.25, 2.25, 3.25, 4.25
+Labi_description:
+    .ascii "abi=x86-64 Microsoft x64\n"
+    .ascii "callee-saved=rbx rbp r12 r13 r14 r15 rdi rsi xmm6 xmm7 xmm8 xmm9 xmm10 xmm11 xmm12 xmm13 xmm14 xmm15\n"
+    .ascii "fp-control=MXCSR (bits 0-31) and the x87 control word (bits 32-47)\n"
+    .ascii "fp-control-mask=0x0000ffff0000ffc0\n"
+    .ascii "fp-sample-a=0x00000f7f00007f80\n"
+    .ascii "fp-sample-b=0x0000027f00003f80\n"
+    .ascii "alignment=(sp + 8) % 16 == 0 at every function entry, with 32 bytes of home space above the return address; the alignment probe returns (sp + 8) % 16\n"
+    .ascii "callback-user-data-positions=8\n"
+    .ascii "callback-integer-arguments=8\n"
+    .ascii "callback-float-arguments=4\n"
+    .ascii "callback-positions=arguments are positional: positions 0-3 are rcx, rdx, r8, r9 (or xmm0-xmm3 for floats), positions 4-7 the stack slots above the return address and the 32-byte home space, whatever their type\n"
+    .asciz ""
 /* JNI method names and signatures for fiberswitch_jni_register (modified UTF-8, NUL-terminated). */
 Ljni_resume:                 .asciz "resume"
 Ljni_prepare:                .asciz "prepare"
@@ -998,6 +1021,7 @@ Ljni_sig_v_j:                .asciz "()J"
     .ascii " -export:fiberswitch_callback_stubs"
     .ascii " -export:fiberswitch_abi_version"
     .ascii " -export:fiberswitch_layout"
+    .ascii " -export:fiberswitch_abi_description"
     .ascii " -export:fiberswitch_probe_read_teb"
     .ascii " -export:fiberswitch_probe_registers"
     .ascii " -export:fiberswitch_probe_resume_registers"

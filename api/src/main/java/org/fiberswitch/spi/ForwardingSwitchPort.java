@@ -1,6 +1,5 @@
 package org.fiberswitch.spi;
 
-import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -55,6 +54,11 @@ public abstract class ForwardingSwitchPort implements SwitchPort, AbiProbes {
     }
 
     @Override
+    public AbiDescription abi() {
+        return delegate.abi();
+    }
+
+    @Override
     public CallbackSupport callbackSupport() {
         return delegate.callbackSupport();
     }
@@ -90,8 +94,8 @@ public abstract class ForwardingSwitchPort implements SwitchPort, AbiProbes {
     }
 
     @Override
-    public List<String> calleeSavedRegisters() {
-        return probes.calleeSavedRegisters();
+    public String toString() {
+        return getClass().getSimpleName() + " over " + delegate;
     }
 
     @Override

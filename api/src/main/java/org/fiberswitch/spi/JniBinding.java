@@ -9,13 +9,13 @@ import java.util.Map;
 
 /**
  * Binds a port's hot calls as JNI static natives, so that Java reaches the switch through the
- * JVM's own native-method wrapper rather than JNA's generic dispatch. On JDK 17 a JNA
- * direct-mapped call costs 60-90 ns, most of it converting arguments one by one; a JNI static
- * native with the same arguments costs about 5 ns.
+ * JVM's own native-method wrapper rather than JNA's generic dispatch, which converts arguments one
+ * by one and costs several times more per call (docs/performance.md has the numbers).
  *
  * <p>JNA still finds, extracts and loads the library. The library exports
  * {@value #REGISTER_FUNCTION}{@code (JNIEnv*, jclass)}, which calls JNI {@code RegisterNatives}
- * on a class the port declares with exactly these static natives:
+ * on a class with exactly these static natives ({@link NativePort} declares the one every provider
+ * shares):
  *
  * <pre>{@code
  * static final class Jni {
@@ -62,31 +62,47 @@ public final class JniBinding {
         }
     }
 
-    /** One registration attempt per natives class, whichever port asks first. */
-    private static final ClassValue<Attempt> ATTEMPTS = new ClassValue<>() {
+    /** The registration of each natives class: which code registered it, or why the last attempt failed. */
+    private static final ClassValue<Registration> REGISTRATIONS = new ClassValue<>() {
         @Override
-        protected Attempt computeValue(Class<?> type) {
-            return new Attempt();
+        protected Registration computeValue(Class<?> type) {
+            return new Registration();
         }
     };
 
-    private static final class Attempt {
-        private boolean made;
-        private String unavailable;
+    private static final class Registration {
+        /** The register function whose natives are bound, 0 while none are. */
+        private long owner;
+        /** The last failed attempt's register function and reason. */
+        private long failedFor;
+        private String failure;
     }
 
     /**
-     * {@link #register} once per {@code natives} class: later calls return the first result, so a
-     * provider that binds again (another runtime, another port) does not register again.
+     * {@link #register} once per {@code natives} class and per library: a natives class can hold one
+     * library's adapters at a time, so the first library that registers keeps it; later calls for the
+     * same library return {@code null} at once, and calls for another library return why they cannot
+     * have it.
      */
     public static String registerOnce(long registerFunction, Class<?> natives) {
-        Attempt a = ATTEMPTS.get(natives);
-        synchronized (a) {
-            if (!a.made) {
-                a.unavailable = register(registerFunction, natives);
-                a.made = true;
+        Registration r = REGISTRATIONS.get(natives);
+        synchronized (r) {
+            if (r.owner != 0) {
+                return r.owner == registerFunction ? null
+                        : natives.getName() + "'s natives are already registered by another library's "
+                                + REGISTER_FUNCTION + " (at 0x" + Long.toHexString(r.owner) + ") in this JVM";
             }
-            return a.unavailable;
+            if (r.failedFor == registerFunction && r.failure != null) {
+                return r.failure;
+            }
+            String why = register(registerFunction, natives);
+            if (why == null) {
+                r.owner = registerFunction;
+            } else {
+                r.failedFor = registerFunction;
+                r.failure = why;
+            }
+            return why;
         }
     }
 

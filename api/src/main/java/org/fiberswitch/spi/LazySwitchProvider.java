@@ -34,10 +34,14 @@ public abstract class LazySwitchProvider implements SwitchProvider {
      */
     protected abstract SwitchPort bind();
 
-    /** Whether {@code osArch} names x86-64, as JVMs report it. */
-    protected static boolean isX8664(String osArch) {
-        String arch = osArch.toLowerCase(java.util.Locale.ROOT);
-        return arch.equals("amd64") || arch.equals("x86_64");
+    /**
+     * JNA's resource prefix (as in {@code com.sun.jna.Platform.RESOURCE_PREFIX}) for a JVM that
+     * reports these {@code os.name} and {@code os.arch} values: {@code linux-x86-64},
+     * {@code darwin-aarch64}, {@code win32-x86-64} and so on. Ports name their platform by it, so
+     * the api knows no architecture.
+     */
+    public static String resourcePrefix(String osName, String osArch) {
+        return PlatformNames.resourcePrefix(osName, osArch);
     }
 
     @Override
@@ -105,7 +109,7 @@ public abstract class LazySwitchProvider implements SwitchProvider {
         SwitchPort p = bind();
         String mismatch = FiberControlBlock.verify(p);
         if (mismatch != null) {
-            throw new IllegalStateException(id + ": " + mismatch);
+            throw new IllegalStateException(id + ": " + mismatch + " [" + p + "]");
         }
         return p;
     }

@@ -1,5 +1,7 @@
 package org.fiberswitch.spi;
 
+import java.util.Set;
+
 /**
  * Stack memory from the OS: mmap/mprotect/munmap on Linux and macOS, VirtualAlloc/VirtualProtect/
  * VirtualFree on Windows.
@@ -22,4 +24,12 @@ public interface StackMemory {
 
     /** Returns a stack to the OS. */
     void release(NativeStack stack);
+
+    /**
+     * Which of {@link Capability#GUARD_PAGES} and {@link Capability#LAZY_COMMIT} this memory
+     * provides; none by default.
+     */
+    default Set<Capability> capabilities() {
+        return Set.of();
+    }
 }

@@ -36,8 +36,13 @@ public interface SwitchPort {
     /** Address of the first callback stub; see {@link CallbackSupport}. */
     long callbackStubsAddress();
 
+    /** The ABI facts the port's library states about itself. */
+    AbiDescription abi();
+
     /** Which callback argument positions this port captures and where its user data may sit. */
-    CallbackSupport callbackSupport();
+    default CallbackSupport callbackSupport() {
+        return abi().callbacks();
+    }
 
     /** Stack memory from the OS. */
     StackMemory stackMemory();

@@ -12,6 +12,7 @@ import org.fiberswitch.Fiber;
 import org.fiberswitch.FiberEvent;
 import org.fiberswitch.FiberRuntime;
 import org.fiberswitch.NativeSymbols;
+import org.fiberswitch.spi.AbiDescription;
 import org.fiberswitch.spi.AbiProbes;
 import org.fiberswitch.spi.FiberControlBlock;
 
@@ -23,18 +24,20 @@ final class SmokeCheck {
 
     private final FiberRuntime runtime;
     private final AbiProbes probes;
+    private final AbiDescription abi;
 
     SmokeCheck(FiberRuntime runtime) {
         this.runtime = runtime;
         this.probes = runtime.port().probes();
+        this.abi = runtime.port().abi();
     }
 
     List<Result> runAll() {
         List<Result> out = new ArrayList<>();
         out.add(check("values both ways and completion", this::values));
-        out.add(check("callee-saved registers " + probes.calleeSavedRegisters(), this::registers));
-        out.add(check("MXCSR and x87 control word isolation", this::fpEnv));
-        out.add(check("16-byte stack alignment at entry", this::alignment));
+        out.add(check("callee-saved registers " + abi.calleeSavedRegisters(), this::registers));
+        out.add(check("FP control isolation: " + abi.fpControl(), this::fpEnv));
+        out.add(check("stack alignment at entry", this::alignment));
         out.add(check("callback stubs, every position, both kinds", this::callbacks));
         if (System.getProperty("os.name", "").startsWith("Linux")) {
             out.add(check("qsort_r sorting through callback events", this::qsort));
@@ -74,26 +77,26 @@ final class SmokeCheck {
         long fiberLost = new Pointer(f.handle()).getLong(FiberControlBlock.RESULT);
         f.close();
         return lost == 0 && fiberLost == 0 ? null
-                : "lost on the resumer side: mask " + lost + ", on the fiber side: mask " + fiberLost;
+                : "lost on the resumer side: " + abi.registerNames(lost) + ", on the fiber side: "
+                        + abi.registerNames(fiberLost);
     }
 
     private String fpEnv() {
-        long fiberEnv = 0x6000L | 0x1F80L | (0x0F7FL << 32);
+        long fiberEnv = abi.fpSampleA();
         Fiber f = runtime.newFiber(probes.fpEnvEntry(), fiberEnv);
         f.resume();
-        long changed = probes.resumeCheckingFpEnv(f.handle(), 0, 0x2000L | 0x1F80L | (0x037FL << 32));
+        long changed = probes.resumeCheckingFpEnv(f.handle(), 0, abi.fpSampleB());
         long seen = new Pointer(f.handle()).getLong(FiberControlBlock.TRANSFER);
         f.close();
         if (changed != 0) {
             return "the resumer's control bits changed: 0x" + Long.toHexString(changed);
         }
-        return (seen & 0xFFFF_0000_FFC0L) == (fiberEnv & 0xFFFF_0000_FFC0L) ? null
-                : "the fiber saw env 0x" + Long.toHexString(seen);
+        return abi.control(seen) == abi.control(fiberEnv) ? null : "the fiber saw " + abi.describeFp(seen);
     }
 
     private String alignment() {
         FiberEvent e = runtime.newFiber(probes.alignmentEntry(), 0).resume();
-        return new FiberEvent.Completed(0).equals(e) ? null : "(sp+8)%16 was " + e;
+        return new FiberEvent.Completed(0).equals(e) ? null : "misaligned by " + e + "; the rule: " + abi.alignmentRule();
     }
 
     private String callbacks() {

@@ -20,7 +20,7 @@ final class RegisterCheckingProvider implements SwitchProvider {
         this.port = new Port(delegate.port());
     }
 
-    /** Registers lost on the resumer side so far, as a mask in calleeSavedRegisters() order. */
+    /** Registers lost on the resumer side so far, as a mask in the order of the AbiDescription's callee-saved list. */
     synchronized long lost() {
         return lost;
     }

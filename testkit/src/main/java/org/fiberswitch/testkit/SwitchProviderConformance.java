@@ -33,6 +33,7 @@ import org.fiberswitch.FiberStartException;
 import org.fiberswitch.FiberState;
 import org.fiberswitch.FiberStateException;
 import org.fiberswitch.StackOptions;
+import org.fiberswitch.spi.AbiDescription;
 import org.fiberswitch.spi.AbiProbes;
 import org.fiberswitch.spi.Capability;
 import org.fiberswitch.spi.FiberControlBlock;
@@ -67,12 +68,6 @@ public abstract class SwitchProviderConformance {
     /** Report entry key that names the provider of each rule's run. */
     static final String PROVIDER_ENTRY = "fiberswitch.provider";
 
-    private static final long MXCSR_CONTROL = 0xFFC0L;
-    private static final long ENV_CONTROL = 0xFFFF_0000_0000_0000L | (0xFFFFL << 32) | MXCSR_CONTROL;
-    /** Round toward zero, all exceptions masked; x87: round up, 64-bit precision. */
-    private static final long FIBER_ENV = 0x6000L | 0x1F80L | (0x0F7FL << 32);
-    /** Round down; x87 default. */
-    private static final long OTHER_ENV = 0x2000L | 0x1F80L | (0x037FL << 32);
 
     /** The provider under test. Called once per rule. */
     protected abstract SwitchProvider provider();
@@ -81,6 +76,8 @@ public abstract class SwitchProviderConformance {
     private FiberRuntime runtime;
     private SwitchPort port;
     private AbiProbes probes;
+    /** The ABI facts the port states: register names, FP control packing and samples, alignment rule. */
+    private AbiDescription abi;
 
     @BeforeEach
     void openRuntime(TestReporter reporter) {
@@ -93,6 +90,7 @@ public abstract class SwitchProviderConformance {
         // The report cell names how Java calls the switch (e.g. linux-x64-sysv+jni, +jna, +ffm).
         reporter.publishEntry(PROVIDER_ENTRY, provider.id() + "+" + port.binding());
         probes = port.probes();
+        abi = port.abi();
     }
 
     @AfterEach
@@ -111,8 +109,8 @@ public abstract class SwitchProviderConformance {
         return new Pointer(handle).getLong(offset);
     }
 
-    private static long envControl(long env) {
-        return env & ENV_CONTROL;
+    private long envControl(long env) {
+        return abi.control(env);
     }
 
     @Nested
@@ -167,8 +165,8 @@ public abstract class SwitchProviderConformance {
         }
 
         @Test
-        @ConformanceRule(id = "2.1", hint = "the pushes/pops (and xmm stores on Win64) in the switch: the resumer's "
-                + "callee-saved registers must come back; the probe's mask bits follow calleeSavedRegisters()")
+        @ConformanceRule(id = "2.1", hint = "the saves and loads of callee-saved registers in the switch: the resumer's "
+                + "must come back; the probe's mask bits follow the AbiDescription's callee-saved list")
         void required_2_1_resumerRegistersSurviveARoundTrip() {
             Fiber f = checked.newFiber(probes.echoEntry(), 1);
             for (int v = 2; v < 6; v++) {
@@ -211,43 +209,37 @@ public abstract class SwitchProviderConformance {
         }
 
         private String names(long mask) {
-            List<String> regs = probes.calleeSavedRegisters();
-            List<String> lost = new ArrayList<>();
-            for (int i = 0; i < regs.size(); i++) {
-                if ((mask & (1L << i)) != 0) {
-                    lost.add(regs.get(i));
-                }
-            }
-            return lost + " (mask 0x" + Long.toHexString(mask) + ")";
+            return abi.registerNames(mask);
         }
-    }
+}
 
     @Nested
     @DisplayName("3 FP control words")
     class FpControl {
         @Test
-        @ConformanceRule(id = "3.1", hint = "the MXCSR / x87 CW restore on the way back to the resumer: HotSpot checks "
-                + "MXCSR after native calls, so Java must get its own back")
+        @ConformanceRule(id = "3.1", hint = "the FP control state's restore on the way back to the resumer: the JVM "
+                + "checks it after native calls, so Java must get its own back")
         void required_3_1_aFibersRoundingModeDoesNotLeakToJava() {
             long before = probes.readFpEnv();
-            Fiber f = runtime.newFiber(probes.fpEnvEntry(), FIBER_ENV);
+            Fiber f = runtime.newFiber(probes.fpEnvEntry(), abi.fpSampleA());
             f.resume();
-            assertEquals(envControl(before), envControl(probes.readFpEnv()), "Java's control words after a switch back");
+            assertEquals(envControl(before), envControl(probes.readFpEnv()), "Java's FP control state (" + abi.fpControl() + ") after a switch back");
             f.resume();
             f.close();
             assertEquals(envControl(before), envControl(probes.readFpEnv()));
         }
 
         @Test
-        @ConformanceRule(id = "3.2", hint = "that the switch saves the outgoing side's MXCSR/x87 CW and loads the incoming "
-                + "side's (compare-then-load must compare control bits 0xFFC0 of MXCSR and all of the CW)")
+        @ConformanceRule(id = "3.2", hint = "that the switch saves the outgoing side's FP control state and loads the "
+                + "incoming side's (a compare-then-load must compare every bit of the AbiDescription's fp-control-mask)")
         void required_3_2_theResumersModeDoesNotLeakIntoTheFiber() {
-            Fiber f = runtime.newFiber(probes.fpEnvEntry(), FIBER_ENV);
+            Fiber f = runtime.newFiber(probes.fpEnvEntry(), abi.fpSampleA());
             FiberEvent first = f.resume();
-            assertEquals(envControl(FIBER_ENV), envControl(((FiberEvent.Yielded) first).value()), "the fiber's own env");
-            long changed = probes.resumeCheckingFpEnv(f.handle(), 0, OTHER_ENV);
-            assertEquals(0, changed, "the resumer's control bits changed across the switch: 0x" + Long.toHexString(changed));
-            assertEquals(envControl(FIBER_ENV), envControl(fcbLong(f.handle(), FiberControlBlock.TRANSFER)),
+            assertEquals(envControl(abi.fpSampleA()), envControl(((FiberEvent.Yielded) first).value()), "the fiber's own env");
+            long changed = probes.resumeCheckingFpEnv(f.handle(), 0, abi.fpSampleB());
+            assertEquals(0, changed, "the resumer's FP control bits changed across the switch: 0x" + Long.toHexString(changed)
+                    + " of " + abi.fpControl());
+            assertEquals(envControl(abi.fpSampleA()), envControl(fcbLong(f.handle(), FiberControlBlock.TRANSFER)),
                     "the fiber saw the resumer's env");
             f.close();
         }
@@ -255,16 +247,16 @@ public abstract class SwitchProviderConformance {
         @Test
         @ConformanceRule(id = "3.3", hint = "that the FP env is saved per context (on each stack), not per thread")
         void required_3_3_twoFibersKeepTheirOwnModes() {
-            Fiber a = runtime.newFiber(probes.fpEnvEntry(), FIBER_ENV);
-            Fiber b = runtime.newFiber(probes.fpEnvEntry(), OTHER_ENV);
+            Fiber a = runtime.newFiber(probes.fpEnvEntry(), abi.fpSampleA());
+            Fiber b = runtime.newFiber(probes.fpEnvEntry(), abi.fpSampleB());
             long seenA = ((FiberEvent.Yielded) a.resume()).value();
             long seenB = ((FiberEvent.Yielded) b.resume()).value();
             long againA = ((FiberEvent.Yielded) a.resume()).value();
             long againB = ((FiberEvent.Yielded) b.resume()).value();
-            assertEquals(envControl(FIBER_ENV), envControl(seenA));
-            assertEquals(envControl(OTHER_ENV), envControl(seenB));
-            assertEquals(envControl(FIBER_ENV), envControl(againA), "fiber a after fiber b ran");
-            assertEquals(envControl(OTHER_ENV), envControl(againB), "fiber b after fiber a ran");
+            assertEquals(envControl(abi.fpSampleA()), envControl(seenA));
+            assertEquals(envControl(abi.fpSampleB()), envControl(seenB));
+            assertEquals(envControl(abi.fpSampleA()), envControl(againA), "fiber a after fiber b ran");
+            assertEquals(envControl(abi.fpSampleB()), envControl(againB), "fiber b after fiber a ran");
             a.close();
             b.close();
         }
@@ -274,12 +266,13 @@ public abstract class SwitchProviderConformance {
     @DisplayName("4 alignment")
     class Alignment {
         @Test
-        @ConformanceRule(id = "4.1", hint = "the first frame built by prepare(): at every function entry (sp + 8) % 16 "
-                + "must be 0 (and Win64 needs 32 bytes of home space above the return address)")
+        @ConformanceRule(id = "4.1", hint = "the first frame built by prepare(): the stack must meet the ABI's alignment "
+                + "rule (the AbiDescription's alignment) at every function entry")
         void required_4_1_entryPointsAreAligned() {
             for (long size : new long[] {StackOptions.MIN_SIZE, 20480, 65536, 1 << 20}) {
                 Fiber f = runtime.newFiber(probes.alignmentEntry(), 0, StackOptions.defaults().withSize(size));
-                assertEquals(new FiberEvent.Completed(0), f.resume(), "(sp+8)%16 at entry, stack of " + size + " bytes");
+                assertEquals(new FiberEvent.Completed(0), f.resume(), "misalignment at entry on a stack of " + size
+                        + " bytes; the rule: " + abi.alignmentRule());
             }
         }
 
@@ -287,7 +280,7 @@ public abstract class SwitchProviderConformance {
         @ConformanceRule(id = "4.2", hint = "the call trampoline: a function called with six arguments must also be aligned")
         void required_4_2_callTrampolineTargetsAreAligned() {
             Fiber f = runtime.newCall(probes.alignmentEntry(), 1, 2, 3, 4, 5, 6);
-            assertEquals(new FiberEvent.Completed(0), f.resume());
+            assertEquals(new FiberEvent.Completed(0), f.resume(), "misalignment at entry; the rule: " + abi.alignmentRule());
         }
     }
 
@@ -741,7 +734,7 @@ public abstract class SwitchProviderConformance {
     class Unwinding {
         @Test
         @ConformanceRule(id = "11.1", hint = "the entry trampoline's first frame: a zero return address / .cfi_undefined "
-                + "rip (SEH unwind data on Win64) and a zero frame pointer, so unwinders stop there")
+                + "return address (SEH unwind data on Windows) and a zero frame pointer, so unwinders stop there")
         void required_11_1_unwindersStopAtTheFirstFrame() {
             requireCapability(Capability.UNWIND_TABLES);
             try (Memory frames = new Memory(8 * 64)) {

@@ -29,7 +29,7 @@
  * {@code target/fiberswitch-conformance}.
  *
  * <h2>Code without a loader</h2>
- * {@link org.fiberswitch.testkit.AddressedPort} runs a port's code bytes called by address, for
+ * {@link org.fiberswitch.spi.NativePort#forCode} runs a port's code bytes called by address, for
  * checking code that cannot be loaded here (a Mach-O dylib on Linux) and for mutation-testing the
  * kit itself.
  */

@@ -6,15 +6,19 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.fiberswitch.spi.Capability;
+import org.fiberswitch.spi.ForwardingSwitchPort;
+import org.fiberswitch.spi.NativePort;
+import org.fiberswitch.spi.PosixStackMemory;
 import org.fiberswitch.spi.SwitchPort;
 import org.fiberswitch.spi.SwitchProvider;
-import org.fiberswitch.testkit.AddressedPort;
+import org.fiberswitch.testkit.ExecutableMemory;
 
 /**
  * A copy of the real {@code libfiberswitch.so} mapped into fresh memory with one instruction
@@ -78,28 +82,25 @@ final class MutantLibrary {
                 span = Math.max(span, elf.getLong(at + 16) + elf.getLong(at + 40));
             }
         }
-        long page = 4096;
-        span = (span + page - 1) / page * page;
-        long base = LinuxX64Native.Libc.mmap(0, span, LinuxX64Native.Libc.PROT_READ | LinuxX64Native.Libc.PROT_WRITE,
-                LinuxX64Native.Libc.MAP_PRIVATE | LinuxX64Native.Libc.MAP_ANONYMOUS, -1, 0);
-        Pointer image = new Pointer(base);
-        for (int i = 0; i < phnum; i++) {
-            int at = (int) (phoff + (long) i * phentsize);
-            if (elf.getInt(at) == 1) {
-                long offset = elf.getLong(at + 8);
-                long vaddr = elf.getLong(at + 16);
-                long filesz = elf.getLong(at + 32);
-                byte[] bytes = new byte[(int) filesz];
-                elf.get((int) offset, bytes);
-                image.write(vaddr, bytes, 0, bytes.length);
-            }
-        }
         Map<String, long[]> symtab = symbols(elf);
-        if (mutation != Mutation.NONE) {
-            patch(image, symtab, mutation);
-        }
-        // Code must not stay writable; the whole copy becomes read+execute.
-        LinuxX64Native.Libc.mprotect(base, span, LinuxX64Native.Libc.PROT_READ | 4 /* PROT_EXEC */);
+        long mapped = span;
+        long base = ExecutableMemory.map(mapped, at -> {
+            Pointer image = new Pointer(at);
+            for (int i = 0; i < phnum; i++) {
+                int ph = (int) (phoff + (long) i * phentsize);
+                if (elf.getInt(ph) == 1) {
+                    long offset = elf.getLong(ph + 8);
+                    long vaddr = elf.getLong(ph + 16);
+                    long filesz = elf.getLong(ph + 32);
+                    byte[] bytes = new byte[(int) filesz];
+                    elf.get((int) offset, bytes);
+                    image.write(vaddr, bytes, 0, bytes.length);
+                }
+            }
+            if (mutation != Mutation.NONE) {
+                patch(image, symtab, mutation);
+            }
+        });
         Map<String, Long> addresses = new HashMap<>();
         symtab.forEach((name, valueAndSize) -> addresses.put(name, valueAndSize[0]));
         return new MutantLibrary(base, addresses);
@@ -204,7 +205,7 @@ final class MutantLibrary {
 
             @Override
             public boolean isSupported() {
-                return LinuxX64SwitchProvider.isSupported(System.getProperty("os.name"), System.getProperty("os.arch"));
+                return new LinuxX64SwitchProvider().isSupported();
             }
 
             @Override
@@ -220,11 +221,24 @@ final class MutantLibrary {
             @Override
             public synchronized SwitchPort port() {
                 if (port == null) {
-                    SwitchPort real = new LinuxX64SwitchProvider().port();
                     MutantLibrary lib = load(mutation);
-                    port = new AddressedPort(lib::address, real.stackMemory(), real.callbackSupport(),
-                            Set.of(Capability.CALLBACK_FLOAT_ARGUMENTS, Capability.LAZY_COMMIT),
-                            List.of("rbx", "rbp", "r12", "r13", "r14", "r15"));
+                    // Copied code is not registered with any unwinder, so UNWIND_TABLES is not claimed.
+                    SwitchPort copy = NativePort.forCode(new NativePort.Spec(id(), lib::address,
+                            PosixStackMemory.forThisOs(), Set.of(), NativePort.PortSlots.NONE,
+                            "a copy of libfiberswitch.so at 0x" + Long.toHexString(lib.base) + " (" + mutation + ")"),
+                            false);
+                    // The guard-page death test constructs its provider by class name in a child JVM, which
+                    // this anonymous provider cannot offer; the stacks are the real provider's, whose own
+                    // run proves the guard page.
+                    port = new ForwardingSwitchPort(copy) {
+                        @Override
+                        public Set<Capability> capabilities() {
+                            Set<Capability> caps = EnumSet.noneOf(Capability.class);
+                            caps.addAll(copy.capabilities());
+                            caps.remove(Capability.GUARD_PAGES);
+                            return caps;
+                        }
+                    };
                 }
                 return port;
             }

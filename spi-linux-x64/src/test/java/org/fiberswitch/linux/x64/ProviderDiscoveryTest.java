@@ -1,6 +1,7 @@
 package org.fiberswitch.linux.x64;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,6 +12,7 @@ import org.fiberswitch.FiberRuntime;
 import org.fiberswitch.ProviderNotFoundException;
 import org.fiberswitch.ProviderStatus;
 import org.fiberswitch.spi.FiberControlBlock;
+import org.fiberswitch.spi.LazySwitchProvider;
 import org.fiberswitch.spi.SwitchPort;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,11 +65,15 @@ class ProviderDiscoveryTest {
 
     @Test
     void platformDecision() {
-        assertTrue(LinuxX64SwitchProvider.isSupported("Linux", "amd64"));
-        assertTrue(LinuxX64SwitchProvider.isSupported("Linux", "x86_64"));
-        assertFalse(LinuxX64SwitchProvider.isSupported("Linux", "aarch64"));
-        assertFalse(LinuxX64SwitchProvider.isSupported("Mac OS X", "x86_64"));
-        assertFalse(LinuxX64SwitchProvider.isSupported("Windows 11", "amd64"));
+        String prefix = new LinuxX64SwitchProvider().resourcePrefix();
+        assertEquals(prefix, LazySwitchProvider.resourcePrefix("Linux", "amd64"));
+        assertEquals(prefix, LazySwitchProvider.resourcePrefix("Linux", "x86_64"));
+        assertNotEquals(prefix, LazySwitchProvider.resourcePrefix("Linux", "aarch64"));
+        assertNotEquals(prefix, LazySwitchProvider.resourcePrefix("Mac OS X", "x86_64"));
+        assertNotEquals(prefix, LazySwitchProvider.resourcePrefix("Windows 11", "amd64"));
+        // This JVM's pair gives JNA's own name for it.
+        assertEquals(com.sun.jna.Platform.RESOURCE_PREFIX,
+                LazySwitchProvider.resourcePrefix(System.getProperty("os.name"), System.getProperty("os.arch")));
     }
 
     @Test

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 
 /** The committed libraries the tests read: this module's dylib and the Linux port's ELF library. */
 final class Artifacts {
-    static final String DYLIB_RESOURCE = "/" + MacosX64Native.RESOURCE_PREFIX + "/libfiberswitch.dylib";
+    static final String DYLIB_RESOURCE = "/" + new MacosX64SwitchProvider().resourcePrefix() + "/libfiberswitch.dylib";
     static final Path LINUX_LIBRARY = Path.of("..", "spi-linux-x64", "src", "main", "resources", "linux-x86-64",
             "libfiberswitch.so");
 

@@ -2,10 +2,11 @@ package org.fiberswitch.macos.x64;
 
 import com.sun.jna.Pointer;
 import java.util.Map;
+import org.fiberswitch.testkit.ExecutableMemory;
 
 /**
- * The dylib's {@code __TEXT} segment mapped executable on Linux, as dyld would place it: mmap
- * read-write, copy the segment's file bytes, mprotect read-execute. The code is position-independent
+ * The dylib's {@code __TEXT} segment mapped executable on Linux, as dyld would place it
+ * ({@link ExecutableMemory}). The code is position-independent
  * (RIP-relative addressing only, and the dylib has no rebase or bind fixups), so it runs wherever it
  * lands; an export's address is the mapping's base plus its exports-trie offset.
  */
@@ -22,12 +23,9 @@ final class MachOCode {
         if (image.rebaseSize != 0 || image.bindSize != 0 || image.lazyBindSize != 0 || image.weakBindSize != 0) {
             throw new IllegalStateException("the dylib needs dyld fixups; it cannot be run as plain bytes");
         }
-        long page = LinuxLibc.sysconf(LinuxLibc.SC_PAGESIZE);
-        this.size = (text.vmsize() + page - 1) / page * page;
-        this.base = LinuxLibc.mmap(0, size, LinuxLibc.PROT_READ | LinuxLibc.PROT_WRITE,
-                LinuxLibc.MAP_PRIVATE | LinuxLibc.MAP_ANONYMOUS, -1, 0);
-        new Pointer(base).write(text.vmaddr(), image.bytes, (int) text.fileoff(), (int) text.filesize());
-        LinuxLibc.mprotect(base, size, LinuxLibc.PROT_READ | LinuxLibc.PROT_EXEC);
+        this.size = text.vmsize();
+        this.base = ExecutableMemory.map(size,
+                at -> new Pointer(at).write(text.vmaddr(), image.bytes, (int) text.fileoff(), (int) text.filesize()));
     }
 
     /** Maps the committed dylib once per JVM; the mapping lives as long as the JVM. */

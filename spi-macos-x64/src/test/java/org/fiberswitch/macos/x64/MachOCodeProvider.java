@@ -1,22 +1,21 @@
 package org.fiberswitch.macos.x64;
 
-import java.util.EnumSet;
-import java.util.List;
-import java.util.Locale;
 import java.util.Set;
-import org.fiberswitch.spi.Capability;
 import org.fiberswitch.spi.JniBinding;
+import org.fiberswitch.spi.NativePort;
+import org.fiberswitch.spi.PosixStackMemory;
 import org.fiberswitch.spi.SwitchPort;
 import org.fiberswitch.spi.SwitchProvider;
-import org.fiberswitch.testkit.AddressedPort;
+import org.fiberswitch.testkit.TranslatedMman;
 
 /**
- * Test-only provider that runs the macOS dylib's own code bytes on Linux x86-64: the kit's
- * {@link AddressedPort} calls the entry points of the mapped {@code __TEXT} segment
- * ({@link MachOCode}) by their exports-trie offsets, and stacks come from the macOS provider's
- * {@link MacosStackMemory} with the macOS flags translated to Linux ones. What differs from the
- * real provider is only the call path and the mmap flag values. Public with a public constructor so
- * the kit's death test can name it in a child JVM.
+ * Test-only provider that runs the macOS dylib's own code bytes on Linux x86-64: the shared
+ * {@link NativePort} calls the entry points of the mapped {@code __TEXT} segment ({@link MachOCode})
+ * by their exports-trie offsets, through the dylib's own JNI adapters (or JNA functions under
+ * {@code -Dfiberswitch.binding=jna}), and stacks come from {@link PosixStackMemory} with the macOS
+ * flag values, translated to Linux ones. What differs from the real provider is only the loader and
+ * the mmap flag numbers. Public with a public constructor so the kit's death test can name it in a
+ * child JVM.
  */
 public final class MachOCodeProvider implements SwitchProvider {
     static final String ID = MacosX64SwitchProvider.ID + "-on-linux";
@@ -39,9 +38,7 @@ public final class MachOCodeProvider implements SwitchProvider {
 
     @Override
     public boolean isSupported() {
-        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
-        return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux")
-                && (arch.equals("amd64") || arch.equals("x86_64"));
+        return com.sun.jna.Platform.RESOURCE_PREFIX.equals("linux-x86-64");
     }
 
     @Override
@@ -53,15 +50,13 @@ public final class MachOCodeProvider implements SwitchProvider {
                 }
                 MachOCode code = MachOCode.load();
                 // Copied code is not registered with any unwinder, so UNWIND_TABLES is not claimed.
-                Set<Capability> caps = EnumSet.copyOf(MacosX64SwitchProvider.Port.capabilitySet());
-                caps.remove(Capability.UNWIND_TABLES);
-                SwitchPort addressed = new AddressedPort(name -> {
+                port = NativePort.forCode(new NativePort.Spec(ID, name -> {
                     Long offset = code.image.exports.get("_" + name);
                     return offset == null ? 0L : code.base + offset;
-                }, new MacosStackMemory(LinuxLibc.sysconf(LinuxLibc.SC_PAGESIZE), new LinuxLibc.TranslatingMman()),
-                        MacosX64SwitchProvider.Port.CALLBACKS, caps, List.of("rbx", "rbp", "r12", "r13", "r14", "r15"));
-                // The same call path as the real provider: the dylib's JNI adapters, unless -Dfiberswitch.binding=jna.
-                port = JniBinding.requested() ? MachOCodeJni.bind(addressed) : addressed;
+                }, new PosixStackMemory(TranslatedMman.pageSize(), PosixStackMemory.Flags.MACOS,
+                        new TranslatedMman(PosixStackMemory.Flags.MACOS)),
+                        Set.of(), NativePort.PortSlots.NONE,
+                        "the dylib's __TEXT mapped at 0x" + Long.toHexString(code.base)), JniBinding.requested());
             } catch (RuntimeException | LinkageError e) {
                 cause = e;
             }

@@ -11,32 +11,32 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.sun.jna.Platform;
 import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
-import java.util.Arrays;
-import java.util.EnumSet;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.stream.Collectors;
 import org.fiberswitch.FiberRuntime;
 import org.fiberswitch.ProviderNotFoundException;
 import org.fiberswitch.ProviderStatus;
-import org.fiberswitch.spi.Capability;
 import org.fiberswitch.spi.FiberControlBlock;
+import org.fiberswitch.spi.LazySwitchProvider;
+import org.fiberswitch.spi.PosixStackMemory;
+import org.fiberswitch.spi.SwitchPort;
 import org.junit.jupiter.api.Test;
 
 /** The provider's platform-independent logic, on the Linux JVM that builds it. */
 class MacosX64SwitchProviderTest {
 
+    private static boolean supports(String osName, String osArch) {
+        return new MacosX64SwitchProvider().resourcePrefix().equals(LazySwitchProvider.resourcePrefix(osName, osArch));
+    }
+
     @Test
     void supportsMacOsOnX8664OnlyIncludingRosetta() {
-        assertTrue(MacosX64SwitchProvider.isSupported("Mac OS X", "x86_64"), "Intel Mac, or x86-64 JDK under Rosetta 2");
-        assertTrue(MacosX64SwitchProvider.isSupported("Mac OS X", "amd64"));
-        assertTrue(MacosX64SwitchProvider.isSupported("Darwin", "x86_64"));
-        assertFalse(MacosX64SwitchProvider.isSupported("Mac OS X", "aarch64"), "arm64 JDK cannot load an x86-64 dylib");
-        assertFalse(MacosX64SwitchProvider.isSupported("Linux", "amd64"));
-        assertFalse(MacosX64SwitchProvider.isSupported("Windows 11", "amd64"));
-        assertFalse(MacosX64SwitchProvider.isSupported("Mac OS X", "x86"));
-        assertFalse(MacosX64SwitchProvider.isSupported("", ""));
+        assertTrue(supports("Mac OS X", "x86_64"), "Intel Mac, or x86-64 JDK under Rosetta 2");
+        assertTrue(supports("Mac OS X", "amd64"));
+        assertTrue(supports("Darwin", "x86_64"));
+        assertFalse(supports("Mac OS X", "aarch64"), "arm64 JDK cannot load an x86-64 dylib");
+        assertFalse(supports("Linux", "amd64"));
+        assertFalse(supports("Windows 11", "amd64"));
+        assertFalse(supports("Mac OS X", "x86"));
+        assertFalse(supports("", ""));
     }
 
     @Test
@@ -53,8 +53,7 @@ class MacosX64SwitchProviderTest {
         assertFalse(p.isAvailable());
         Throwable cause = p.unavailabilityCause();
         assertInstanceOf(UnsupportedOperationException.class, cause);
-        assertEquals(MacosX64SwitchProvider.unsupported(System.getProperty("os.name"),
-                System.getProperty("os.arch")), cause.getMessage());
+        assertTrue(cause.getMessage().startsWith("macos-x64-sysv runs on macOS x86-64"), cause.getMessage());
         IllegalStateException e = assertThrows(IllegalStateException.class, p::port);
         assertSame(cause, e.getCause());
         assertTrue(e.getMessage().startsWith("provider macos-x64-sysv is not available: "), e.getMessage());
@@ -63,13 +62,14 @@ class MacosX64SwitchProviderTest {
     @Test
     void unsupportedMessageNamesThePlatform() {
         assertEquals("macos-x64-sysv runs on macOS x86-64 (an x86-64 JVM, also under Rosetta 2); this JVM reports"
-                + " os.name=Linux, os.arch=amd64", MacosX64SwitchProvider.unsupported("Linux", "amd64"));
+                + " os.name=Linux, os.arch=amd64", new MacosX64SwitchProvider().unsupportedMessage("Linux", "amd64"));
     }
 
     @Test
     void anArm64MacGetsTheRosettaHint() {
-        assertTrue(MacosX64SwitchProvider.unsupported("Mac OS X", "aarch64")
-                .endsWith("; on Apple silicon run an x86-64 JDK under Rosetta 2 to use it"));
+        String m = new MacosX64SwitchProvider().unsupportedMessage("Mac OS X", "aarch64");
+        assertTrue(m.endsWith("; on Apple silicon use an arm64 JDK with the macos-aarch64 provider, or run an x86-64 JDK"
+                + " under Rosetta 2 to use this one"), m);
     }
 
     @Test
@@ -93,44 +93,23 @@ class MacosX64SwitchProviderTest {
         Method m = Platform.class.getDeclaredMethod("getNativeLibraryResourcePrefix", int.class, String.class,
                 String.class);
         m.setAccessible(true);
-        assertEquals(MacosX64Native.RESOURCE_PREFIX, m.invoke(null, Platform.MAC, "x86_64", "Mac OS X"));
+        assertEquals(new MacosX64SwitchProvider().resourcePrefix(), m.invoke(null, Platform.MAC, "x86_64", "Mac OS X"));
         assertNotNull(MacosX64SwitchProvider.class.getResource(Artifacts.DYLIB_RESOURCE));
     }
 
     @Test
-    void everyNativeMethodIsInTheSymbolList() {
-        Set<String> natives = Arrays.stream(MacosX64Native.class.getDeclaredMethods())
-                .filter(m -> Modifier.isNative(m.getModifiers())).map(Method::getName)
-                .collect(Collectors.toCollection(TreeSet::new));
-        assertFalse(natives.isEmpty());
-        assertTrue(MacosX64Native.SYMBOLS.containsAll(natives), "missing: " + natives);
-        assertEquals(MacosX64Native.SYMBOLS.size(), new TreeSet<>(MacosX64Native.SYMBOLS).size(), "no duplicates");
-    }
-
-    @Test
-    void macOsMemoryConstants() {
+    void theDylibStatesTheSysVFactsAndTheMacOsMemoryFlagsAreXnus() {
+        // The dylib's own description, read from its code bytes mapped on Linux.
+        SwitchPort port = new MachOCodeProvider().port();
+        assertEquals("x86-64 System V", port.abi().name());
+        assertEquals(8, port.abi().callbacks().userDataPositions());
+        assertEquals(FiberControlBlock.STUB_POSITIONS, port.abi().callbacks().integerArguments());
+        assertEquals(FiberControlBlock.CALLBACK_FLOAT_SLOTS, port.abi().callbacks().floatArguments());
+        assertEquals(FiberControlBlock.STUB_TAGS, port.abi().callbacks().tags());
         // XNU <sys/mman.h>, <unistd.h>: these differ from Linux (MAP_ANONYMOUS 0x20, _SC_PAGESIZE 30).
-        assertEquals(0x1000, MacosX64Native.Libc.MAP_ANON);
-        assertEquals(0x02, MacosX64Native.Libc.MAP_PRIVATE);
-        assertEquals(29, MacosX64Native.Libc.SC_PAGESIZE);
-        assertEquals(0, MacosX64Native.Libc.PROT_NONE);
-        assertEquals(1, MacosX64Native.Libc.PROT_READ);
-        assertEquals(2, MacosX64Native.Libc.PROT_WRITE);
-        Set<String> fields = Arrays.stream(MacosX64Native.Libc.class.getDeclaredFields()).map(f -> f.getName())
-                .collect(Collectors.toSet());
-        for (String linuxOnly : new String[] {"MAP_STACK", "MAP_GROWSDOWN", "MAP_NORESERVE", "MAP_POPULATE",
-            "MAP_ANONYMOUS"}) {
-            assertFalse(fields.contains(linuxOnly), linuxOnly + " has no meaning on macOS");
-        }
-    }
-
-    @Test
-    void callbackGeometryAndCapabilities() {
-        assertEquals(8, MacosX64SwitchProvider.Port.CALLBACKS.userDataPositions());
-        assertEquals(FiberControlBlock.STUB_POSITIONS, MacosX64SwitchProvider.Port.CALLBACKS.integerArguments());
-        assertEquals(FiberControlBlock.CALLBACK_FLOAT_SLOTS, MacosX64SwitchProvider.Port.CALLBACKS.floatArguments());
-        assertEquals(FiberControlBlock.STUB_TAGS, MacosX64SwitchProvider.Port.CALLBACKS.tags());
-        assertEquals(EnumSet.of(Capability.CALLBACK_FLOAT_ARGUMENTS, Capability.GUARD_PAGES, Capability.LAZY_COMMIT,
-                Capability.UNWIND_TABLES), MacosX64SwitchProvider.Port.capabilitySet());
+        assertEquals(0x1000, PosixStackMemory.Flags.MACOS.anonymous());
+        assertEquals(29, PosixStackMemory.Flags.MACOS.scPageSize());
+        assertEquals(0, PosixStackMemory.Flags.MACOS.populate() | PosixStackMemory.Flags.MACOS.stack()
+                | PosixStackMemory.Flags.MACOS.noReserve(), "no MAP_POPULATE, MAP_STACK or MAP_NORESERVE on macOS");
     }
 }

@@ -1,6 +1,8 @@
 package org.fiberswitch.windows.x64;
 
 import com.sun.jna.LastErrorException;
+import java.util.Set;
+import org.fiberswitch.spi.Capability;
 import org.fiberswitch.spi.NativeStack;
 import org.fiberswitch.spi.StackAllocationException;
 import org.fiberswitch.spi.StackMemory;
@@ -44,17 +46,17 @@ final class WindowsStackMemory implements StackMemory {
 
         int virtualFree(long address, long size, int freeType) throws LastErrorException;
 
-        /** The real calls, through {@link WindowsX64Native.Kernel32}. */
+        /** The real calls, through {@link Kernel32}. */
         static VirtualMemory kernel32() {
             return new VirtualMemory() {
                 @Override
                 public long virtualAlloc(long address, long size, int allocationType, int protect) {
-                    return WindowsX64Native.Kernel32.VirtualAlloc(address, size, allocationType, protect);
+                    return Kernel32.VirtualAlloc(address, size, allocationType, protect);
                 }
 
                 @Override
                 public int virtualFree(long address, long size, int freeType) {
-                    return WindowsX64Native.Kernel32.VirtualFree(address, size, freeType);
+                    return Kernel32.VirtualFree(address, size, freeType);
                 }
             };
         }
@@ -69,6 +71,11 @@ final class WindowsStackMemory implements StackMemory {
     @Override
     public long pageSize() {
         return PAGE_SIZE;
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return Set.of(Capability.GUARD_PAGES, Capability.LAZY_COMMIT);
     }
 
     /** Lowest committed address of a freshly allocated lazy stack (everything above is committed). */

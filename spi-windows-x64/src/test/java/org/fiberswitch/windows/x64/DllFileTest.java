@@ -16,6 +16,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
+import org.fiberswitch.spi.AbiDescription;
+import org.fiberswitch.spi.FiberControlBlock;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -166,7 +168,7 @@ class DllFileTest {
         // retyped without the asm would make the registration fail (and the port fall back to JNA).
         byte[] rdata = section(".rdata");
         List<String> natives = new ArrayList<>();
-        for (Method m : WindowsX64Native.Jni.class.getDeclaredMethods()) {
+        for (Method m : sharedJniNatives().getDeclaredMethods()) {
             if (m.isSynthetic()) {
                 continue;
             }
@@ -180,5 +182,37 @@ class DllFileTest {
         natives.sort(null);
         assertEquals(List.of("prepare(J)V", "probeReadFpEnv()J", "probeResumeFpEnv(JJJ)J",
                 "probeResumeRegisters(JJJ)J", "resume(JJ)J"), natives, "the five natives of fiberswitch.h");
+    }
+
+    private static Class<?> sharedJniNatives() {
+        try {
+            return Class.forName("org.fiberswitch.spi.NativePort$JniNatives");
+        } catch (ClassNotFoundException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The text fiberswitch_abi_description returns, found in .rdata by its first key. */
+    private static String abiDescription() {
+        byte[] rdata = section(".rdata");
+        String all = new String(rdata, java.nio.charset.StandardCharsets.ISO_8859_1);
+        int at = all.indexOf("abi=x86-64 Microsoft x64\n");
+        assertTrue(at >= 0, "the DLL's .rdata holds no ABI description");
+        return all.substring(at, all.indexOf('\0', at));
+    }
+
+    @Test
+    void statesTheWin64AbiFacts() {
+        AbiDescription abi = AbiDescription.parse(abiDescription());
+        // bit 0 rbx, 1 rbp, 2-5 r12-r15, 6 rdi, 7 rsi, 8-17 xmm6-xmm15 (fiberswitch_probe_registers)
+        List<String> regs = abi.calleeSavedRegisters();
+        assertEquals(18, regs.size());
+        assertEquals(List.of("rbx", "rbp", "r12", "r13", "r14", "r15", "rdi", "rsi"), regs.subList(0, 8));
+        for (int i = 0; i < 10; i++) {
+            assertEquals("xmm" + (6 + i), regs.get(8 + i));
+        }
+        assertEquals(FiberControlBlock.STUB_POSITIONS, abi.callbacks().userDataPositions());
+        assertEquals(FiberControlBlock.STUB_POSITIONS, abi.callbacks().integerArguments());
+        assertEquals(4, abi.callbacks().floatArguments(), "xmm0-3; positions 4-7 are shared stack slots on Win64");
     }
 }

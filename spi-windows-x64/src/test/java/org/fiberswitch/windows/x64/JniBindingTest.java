@@ -3,13 +3,14 @@ package org.fiberswitch.windows.x64;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Set;
 import org.fiberswitch.Fiber;
 import org.fiberswitch.FiberEvent;
 import org.fiberswitch.FiberRuntime;
 import org.fiberswitch.spi.JniBinding;
+import org.fiberswitch.spi.NativePort;
 import org.fiberswitch.spi.SwitchPort;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -24,10 +25,6 @@ import org.junit.jupiter.api.condition.OS;
         disabledReason = "these tests drive the Windows x86-64 provider on a Windows JVM")
 class JniBindingTest {
 
-    private static WindowsStackMemory memory() {
-        return new WindowsStackMemory(WindowsStackMemory.VirtualMemory.kernel32());
-    }
-
     @Test
     void portsBindJniUnlessAskedForJna() {
         try (FiberRuntime runtime = FiberRuntime.open(new WindowsX64SwitchProvider())) {
@@ -36,21 +33,26 @@ class JniBindingTest {
         }
     }
 
+    /** The same DLL's code, called through JNA functions by address, with the provider's TEB slots. */
+    private static NativePort byFunctions(SwitchPort real) {
+        return NativePort.forCode(new NativePort.Spec("by-functions", real::entryPointAddress,
+                new WindowsStackMemory(WindowsStackMemory.VirtualMemory.kernel32()), Set.of(), real::initPortSlots,
+                "the loaded DLL"), false);
+    }
+
     @Test
-    void bothBindingsRunTheSameFiber() {
-        SwitchPort jna = new WindowsX64SwitchProvider.Port(memory(), null);
-        SwitchPort jni = new WindowsX64SwitchProvider.JniPort(memory());
-        assertNull(JniBinding.registerOnce(jna.entryPointAddress(JniBinding.REGISTER_FUNCTION),
-                WindowsX64Native.Jni.class));
-        assertEquals(jna.probes().readFpEnv(), jni.probes().readFpEnv());
+    void everyBindingRunsTheSameFiber() {
         try (FiberRuntime runtime = FiberRuntime.open(new WindowsX64SwitchProvider())) {
-            Fiber echo = runtime.newFiber(runtime.port().probes().echoEntry(), 7);
+            SwitchPort bound = runtime.port();
+            NativePort functions = byFunctions(bound);
+            assertEquals(bound.probes().readFpEnv(), functions.probes().readFpEnv());
+            Fiber echo = runtime.newFiber(bound.probes().echoEntry(), 7);
             assertEquals(7, ((FiberEvent.Yielded) echo.resume()).value());
             long fcb = echo.handle();
             // The echo probe answers v + 1; alternate the two bindings on one suspended fiber.
-            assertEquals(11, jna.resume(fcb, 10));
-            assertEquals(21, jni.resume(fcb, 20));
-            assertEquals(31, jna.resume(fcb, 30));
+            assertEquals(11, functions.resume(fcb, 10));
+            assertEquals(21, bound.resume(fcb, 20));
+            assertEquals(31, functions.resume(fcb, 30));
             FiberEvent done = echo.resume(0);
             assertInstanceOf(FiberEvent.Completed.class, done);
             assertEquals(4, ((FiberEvent.Completed) done).result(), "yields counted by the probe");
@@ -58,33 +60,21 @@ class JniBindingTest {
     }
 
     @Test
-    void theJniPortKeepsTheTebWork() {
-        // readTeb and initPortSlots are Port's; on the thread's own stack both ports read the same.
-        WindowsX64SwitchProvider.Port jna = new WindowsX64SwitchProvider.Port(memory(), null);
-        WindowsX64SwitchProvider.Port jni = new WindowsX64SwitchProvider.JniPort(memory());
-        for (int field = 0; field <= 3; field++) {
-            assertEquals(jna.readTeb(field), jni.readTeb(field), "TEB field " + field);
-        }
-        assertEquals(jna.capabilities(), jni.capabilities());
+    void theTebProbeReadsTheThreadsOwnFields() {
+        SwitchPort port = new WindowsX64SwitchProvider().port();
+        long base = WindowsX64SwitchProvider.readTeb(port, 0);
+        long limit = WindowsX64SwitchProvider.readTeb(port, 1);
+        assertTrue(base > limit && limit != 0, "StackBase 0x" + Long.toHexString(base) + ", StackLimit 0x"
+                + Long.toHexString(limit));
     }
 
     @Test
     void aClassWithoutTheNativesIsRefusedAndTheJvmCarriesOn() {
-        long register = new WindowsX64SwitchProvider.Port(memory(), null)
-                .entryPointAddress(JniBinding.REGISTER_FUNCTION);
-        String why = JniBinding.register(register, JniBindingTest.class);
+        SwitchPort real = new WindowsX64SwitchProvider().port();
+        String why = JniBinding.register(real.entryPointAddress(JniBinding.REGISTER_FUNCTION), JniBindingTest.class);
         assertNotNull(why);
         assertTrue(why.contains("RegisterNatives refused " + JniBindingTest.class.getName()), why);
-        // The registration cleared the exception it caused: ordinary JNI calls go on working.
-        assertEquals(new WindowsX64SwitchProvider.Port(memory(), null).probes().readFpEnv(),
-                WindowsX64Native.Jni.probeReadFpEnv());
-    }
-
-    @Test
-    void aLibraryWithoutTheRegisterFunctionKeepsJna() {
-        String why = JniBinding.register(0L, WindowsX64Native.Jni.class);
-        assertEquals("the library does not export " + JniBinding.REGISTER_FUNCTION, why);
-        String port = new WindowsX64SwitchProvider.Port(memory(), why).toString();
-        assertTrue(port.contains("jna binding (JNI unavailable: " + why + ")"), port);
+        // The registration cleared the exception it caused: ordinary native calls go on working.
+        assertEquals(byFunctions(real).readFpEnv(), real.probes().readFpEnv());
     }
 }

@@ -364,6 +364,37 @@ SIZE_FN(fiberswitch_layout)
 Llayout:
     .quad FCB_LAYOUT_VALUES
 
+/*
+ * const char *fiberswitch_abi_description(void): the ABI facts of this library as "key=value" lines,
+ * read once by the Java side (org.fiberswitch.spi.AbiDescription), so that they live only here, next
+ * to the code they describe. The FP environment of the probes packs MXCSR in bits 0-31 and the x87
+ * control word in bits 32-47; the control mask keeps MXCSR's rounding, flush and exception-mask bits
+ * (0xFFC0, not the sticky flags) and the whole x87 control word.
+ */
+    .p2align 4
+EXPORT(fiberswitch_abi_description)
+    .cfi_startproc
+    endbr64
+    leaq Labi_description(%rip), %rax
+    ret
+    .cfi_endproc
+SIZE_FN(fiberswitch_abi_description)
+Labi_description:
+    .ascii "abi=x86-64 System V\n"
+    .ascii "callee-saved=rbx rbp r12 r13 r14 r15\n"
+    .ascii "fp-control=MXCSR (bits 0-31) and the x87 control word (bits 32-47)\n"
+    .ascii "fp-control-mask=0x0000ffff0000ffc0\n"
+    /* round toward zero, all exceptions masked; x87 round up, 64-bit precision */
+    .ascii "fp-sample-a=0x00000f7f00007f80\n"
+    /* round down; x87 default */
+    .ascii "fp-sample-b=0x0000037f00003f80\n"
+    .ascii "alignment=(sp + 8) % 16 == 0 at every function entry; the alignment probe returns (sp + 8) % 16\n"
+    .ascii "callback-user-data-positions=8\n"
+    .ascii "callback-integer-arguments=8\n"
+    .ascii "callback-float-arguments=8\n"
+    .ascii "callback-positions=integer positions 0-5 are rdi, rsi, rdx, rcx, r8, r9, 6-7 the first two stack arguments; float positions 0-7 are xmm0-xmm7\n"
+    .asciz ""
+
 /* ---------------------------------------------------------------- ABI probes */
 
 /* Pattern for callee-saved register k at round i: seed + i + K[k]. */

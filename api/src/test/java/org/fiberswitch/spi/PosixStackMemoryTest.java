@@ -1,4 +1,4 @@
-package org.fiberswitch.macos.x64;
+package org.fiberswitch.spi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -6,26 +6,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+import com.sun.jna.NativeLibrary;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.fiberswitch.spi.FiberControlBlock;
-import org.fiberswitch.spi.NativeStack;
-import org.fiberswitch.spi.StackAllocationException;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link MacosStackMemory}: first against a recording stand-in for libc (the exact calls and macOS
- * flags), then on real Linux memory with the flags translated (guard page, commit, release).
+ * {@link PosixStackMemory}: first against a recording stand-in for libc (the exact calls with the
+ * Linux and the macOS flags), then on real Linux memory (guard page, commit, release).
  */
-class MacosStackMemoryTest {
+class PosixStackMemoryTest {
     private static final long PAGE = 4096;
     private static final long BASE = 0x7000_0000_0000L;
 
     /** Records the calls; fails the ones it is told to. */
-    static final class RecordingMman implements MacosStackMemory.Mman {
+    static final class RecordingMman implements PosixStackMemory.Mman {
         final List<String> calls = new ArrayList<>();
         boolean failMmap;
         boolean failMprotect;
@@ -58,7 +57,7 @@ class MacosStackMemoryTest {
     @Test
     void guardedStackIsOneMappingWithAProtNoneFirstPage() {
         RecordingMman os = new RecordingMman();
-        NativeStack s = new MacosStackMemory(PAGE, os).allocate(64 * PAGE, true, false);
+        NativeStack s = new PosixStackMemory(PAGE, PosixStackMemory.Flags.MACOS, os).allocate(64 * PAGE, true, false);
         assertEquals(List.of("mmap(0x0, 266240, 3, 0x1002, -1, 0)", "mprotect(0x700000000000, 4096, 0)"), os.calls);
         assertEquals(new NativeStack(BASE, 65 * PAGE, PAGE, false), s);
         assertEquals(BASE + PAGE, s.lowestUsable());
@@ -68,7 +67,7 @@ class MacosStackMemoryTest {
     @Test
     void unguardedStackHasNoMprotect() {
         RecordingMman os = new RecordingMman();
-        NativeStack s = new MacosStackMemory(PAGE, os).allocate(4 * PAGE, false, false);
+        NativeStack s = new PosixStackMemory(PAGE, PosixStackMemory.Flags.MACOS, os).allocate(4 * PAGE, false, false);
         assertEquals(List.of("mmap(0x0, 16384, 3, 0x1002, -1, 0)"), os.calls);
         assertEquals(new NativeStack(BASE, 4 * PAGE, 0, false), s);
     }
@@ -76,30 +75,40 @@ class MacosStackMemoryTest {
     @Test
     void releaseUnmapsTheWholeMapping() {
         RecordingMman os = new RecordingMman();
-        MacosStackMemory m = new MacosStackMemory(PAGE, os);
+        PosixStackMemory m = new PosixStackMemory(PAGE, PosixStackMemory.Flags.MACOS, os);
         m.release(new NativeStack(BASE, 9 * PAGE, PAGE, false));
         assertEquals(List.of("munmap(0x700000000000, 36864)"), os.calls);
     }
 
     @Test
     void sizesMustBePositivePageMultiples() {
-        MacosStackMemory m = new MacosStackMemory(PAGE, new RecordingMman());
+        PosixStackMemory m = new PosixStackMemory(PAGE, PosixStackMemory.Flags.MACOS, new RecordingMman());
         for (long bad : new long[] {0, -PAGE, PAGE + 1, PAGE / 2}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.allocate(bad, true, false));
             assertEquals("stack size " + bad + " is not a positive multiple of the page size 4096", e.getMessage());
         }
-        MacosStackMemory big = new MacosStackMemory(16384, new RecordingMman());
+        PosixStackMemory big = new PosixStackMemory(16384, PosixStackMemory.Flags.MACOS, new RecordingMman());
         assertThrows(IllegalArgumentException.class, () -> big.allocate(PAGE, false, false), "4 KiB on 16 KiB pages");
     }
 
     @Test
     void pageSizeFromTheOsIsChecked() {
-        assertEquals(4096, MacosStackMemory.checkedPageSize(4096));
-        assertEquals(16384, MacosStackMemory.checkedPageSize(16384));
+        assertEquals(16384, new PosixStackMemory(16384, PosixStackMemory.Flags.MACOS, new RecordingMman()).pageSize());
         for (long bad : new long[] {0, -1, 3000}) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> MacosStackMemory.checkedPageSize(bad));
-            assertTrue(e.getMessage().startsWith("sysconf(_SC_PAGESIZE = 29) returned " + bad), e.getMessage());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new PosixStackMemory(bad, PosixStackMemory.Flags.MACOS, new RecordingMman()));
+            assertTrue(e.getMessage().startsWith("page size " + bad + " (sysconf(_SC_PAGESIZE = 29))"), e.getMessage());
         }
+    }
+
+    @Test
+    void linuxFlagsAskForNoReserveOrPopulateAndAStack() {
+        RecordingMman os = new RecordingMman();
+        PosixStackMemory m = new PosixStackMemory(PAGE, PosixStackMemory.Flags.LINUX, os);
+        m.allocate(4 * PAGE, true, false);
+        m.allocate(4 * PAGE, false, true);
+        assertEquals(List.of("mmap(0x0, 20480, 3, 0x24022, -1, 0)", "mprotect(0x700000000000, 4096, 0)",
+                "mmap(0x0, 16384, 3, 0x28022, -1, 0)"), os.calls);
     }
 
     @Test
@@ -107,7 +116,7 @@ class MacosStackMemoryTest {
         RecordingMman os = new RecordingMman();
         os.failMmap = true;
         StackAllocationException e = assertThrows(StackAllocationException.class,
-                () -> new MacosStackMemory(PAGE, os).allocate(PAGE, true, false));
+                () -> new PosixStackMemory(PAGE, PosixStackMemory.Flags.MACOS, os).allocate(PAGE, true, false));
         assertTrue(e.getMessage().startsWith("mmap of a 8192-byte fiber stack failed: "), e.getMessage());
         assertTrue(e.getMessage().contains("ulimit -v"), e.getMessage());
         assertEquals(1, os.calls.size());
@@ -118,17 +127,34 @@ class MacosStackMemoryTest {
         RecordingMman os = new RecordingMman();
         os.failMprotect = true;
         StackAllocationException e = assertThrows(StackAllocationException.class,
-                () -> new MacosStackMemory(PAGE, os).allocate(2 * PAGE, true, false));
+                () -> new PosixStackMemory(PAGE, PosixStackMemory.Flags.MACOS, os).allocate(2 * PAGE, true, false));
         assertTrue(e.getMessage().startsWith("mprotect of the guard page of a fiber stack failed: "), e.getMessage());
         assertEquals("munmap(0x700000000000, 12288)", os.calls.get(2));
     }
 
     // ---- on real memory (Linux, flags translated by LinuxLibc.TranslatingMman)
 
-    private static MacosStackMemory real() {
+    /** The real libc, with mincore for residency checks. */
+    static final class LinuxLibc {
+        static {
+            Native.register(LinuxLibc.class, NativeLibrary.getInstance("c"));
+        }
+
+        static native int mincore(long addr, long length, byte[] vec) throws LastErrorException;
+    }
+
+    private static void assumeLinux() {
         assumeTrue(System.getProperty("os.name", "").startsWith("Linux"),
                 "checks real memory through Linux mmap and /proc/self/maps");
-        return new MacosStackMemory(LinuxLibc.sysconf(LinuxLibc.SC_PAGESIZE), new LinuxLibc.TranslatingMman());
+    }
+
+    /**
+     * The memory under test on this machine, with Linux's flags. The macOS flag values run on real
+     * memory in spi-macos-x64, where the kit drives the dylib's code on stacks made with them.
+     */
+    private static List<PosixStackMemory> real() {
+        assumeLinux();
+        return List.of(PosixStackMemory.forThisOs());
     }
 
     /** Permissions of the /proc/self/maps line that covers addr, e.g. "rw-p", or null. */
@@ -155,7 +181,12 @@ class MacosStackMemoryTest {
 
     @Test
     void realGuardPageIsInaccessibleTheStackReadWriteAndReleaseUnmaps() throws IOException {
-        MacosStackMemory m = real();
+        for (PosixStackMemory m : real()) {
+            guardPageAndRelease(m);
+        }
+    }
+
+    private static void guardPageAndRelease(PosixStackMemory m) throws IOException {
         NativeStack s = m.allocate(16 * m.pageSize(), true, false);
         try {
             assertEquals("---p", permsAt(s.base()));
@@ -172,7 +203,12 @@ class MacosStackMemoryTest {
 
     @Test
     void eagerCommitFaultsInEveryPageAndLazyNone() {
-        MacosStackMemory m = real();
+        for (PosixStackMemory m : real()) {
+            eagerAndLazy(m);
+        }
+    }
+
+    private static void eagerAndLazy(PosixStackMemory m) {
         long page = m.pageSize();
         NativeStack eager = m.allocate(32 * page, true, true);
         NativeStack lazy = m.allocate(32 * page, true, false);
