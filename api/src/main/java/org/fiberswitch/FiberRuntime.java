@@ -32,9 +32,13 @@ public final class FiberRuntime implements AutoCloseable {
     /** System property; {@code false} turns {@link PortAccelerator}s off. */
     public static final String ACCELERATE_PROPERTY = "fiberswitch.accelerate";
 
+    /** Which provider, binding and accelerator were chosen, and why others were not (DEBUG). */
+    private static final System.Logger LOG = System.getLogger(FiberRuntime.class.getName());
+
     private final SwitchProvider provider;
     private final SwitchPort port;
     private final String accelerator;
+    private final List<String> acceleratorNotes;
     private final StackPool pool;
     private final long yieldAddress;
     private final long stubsAddress;
@@ -43,22 +47,32 @@ public final class FiberRuntime implements AutoCloseable {
     private final AtomicLong ids = new AtomicLong();
     private volatile boolean closed;
 
-    private FiberRuntime(SwitchProvider provider) {
+    private FiberRuntime(SwitchProvider provider, Discovery discovery) {
         this.provider = provider;
         SwitchPort bound = provider.port();
         String mismatch = FiberControlBlock.verify(bound);
         if (mismatch != null) {
             throw new ProviderNotFoundException("provider " + provider.id() + " failed the ABI handshake: "
-                    + mismatch);
+                    + mismatch + " [" + bound + "]");
         }
         SwitchPort fast = null;
         String used = "none";
-        if (!"false".equalsIgnoreCase(System.getProperty(ACCELERATE_PROPERTY))) {
-            for (PortAccelerator a : accelerators()) {
+        List<String> notes = new ArrayList<>(discovery.acceleratorLoadFailures());
+        if ("false".equalsIgnoreCase(System.getProperty(ACCELERATE_PROPERTY))) {
+            notes.add("accelerators are off (-D" + ACCELERATE_PROPERTY + "=false)");
+        } else {
+            for (PortAccelerator a : discovery.accelerators()) {
                 try {
                     fast = a.accelerate(bound);
+                    if (fast == null) {
+                        notes.add(a.id() + ": declined this port on this JVM");
+                    }
                 } catch (RuntimeException | LinkageError e) {
-                    fast = null; // a failing accelerator must not cost the runtime: try the next
+                    // A failing accelerator must not cost the runtime: note it, try the next.
+                    fast = null;
+                    notes.add(a.id() + ": failed: " + e);
+                    LOG.log(System.Logger.Level.WARNING, "fiberswitch: accelerator " + a.id() + " failed on "
+                            + provider.id() + "; using the provider's own binding", e);
                 }
                 if (fast != null) {
                     used = a.id();
@@ -68,36 +82,83 @@ public final class FiberRuntime implements AutoCloseable {
         }
         this.port = fast != null ? fast : bound;
         this.accelerator = used;
+        this.acceleratorNotes = List.copyOf(notes);
         this.pool = new StackPool(port.stackMemory());
         this.yieldAddress = port.yieldAddress();
         this.stubsAddress = port.callbackStubsAddress();
         this.callbacks = port.callbackSupport();
+        LOG.log(System.Logger.Level.DEBUG, () -> "fiberswitch: runtime opened on " + this.port + ", accelerator "
+                + accelerator + (acceleratorNotes.isEmpty() ? "" : " " + acceleratorNotes));
     }
 
     /**
      * Opens a runtime on the provider named by {@value #PROVIDER_PROPERTY}, or else on the
-     * available provider with the highest priority.
+     * available provider with the highest priority, among those {@link ServiceLoader} finds through
+     * the class loader of the fiberswitch api.
      *
      * @throws ProviderNotFoundException if none can be used; the message lists what was found
      */
     public static FiberRuntime open() {
+        return open(Discovery.of(FiberRuntime.class.getClassLoader()));
+    }
+
+    /**
+     * As {@link #open()}, finding providers and accelerators through {@code loader}: for plugin hosts
+     * and web applications whose provider jars are visible only to their own loader.
+     */
+    public static FiberRuntime open(ClassLoader loader) {
+        return open(Discovery.of(Objects.requireNonNull(loader, "loader")));
+    }
+
+    /** As {@link #open()}, finding providers and accelerators in the modules of {@code layer}. */
+    public static FiberRuntime open(ModuleLayer layer) {
+        return open(Discovery.of(Objects.requireNonNull(layer, "layer")));
+    }
+
+    private static FiberRuntime open(Discovery discovery) {
         String wanted = System.getProperty(PROVIDER_PROPERTY);
         if (wanted != null && !wanted.isBlank()) {
-            return open(wanted.trim());
+            return open(wanted.trim(), discovery);
         }
-        List<SwitchProvider> found = discover();
+        List<SwitchProvider> found = discovery.providers();
         SwitchProvider best = found.stream()
                 .filter(p -> safeSupported(p) && safeAvailable(p))
                 .max(Comparator.comparingInt(SwitchProvider::priority))
                 .orElse(null);
         if (best == null) {
-            throw new ProviderNotFoundException("no usable fiberswitch provider for os.name="
+            ProviderNotFoundException e = new ProviderNotFoundException("no usable fiberswitch provider for os.name="
                     + System.getProperty("os.name") + ", os.arch=" + System.getProperty("os.arch")
                     + ". Found: " + describe(found)
-                    + ". Add the provider jar for this platform (for example fiberswitch-spi-linux-x64)"
+                    + ". Add the provider jar for this platform (fiberswitch-providers carries every one)"
                     + " to the class path or module path.");
+            // Every provider made for this platform that failed to load says why, as a cause or suppressed.
+            for (SwitchProvider p : found) {
+                Throwable cause = safeSupported(p) ? p.unavailabilityCause() : null;
+                if (cause != null) {
+                    if (e.getCause() == null) {
+                        e.initCause(cause);
+                    } else {
+                        e.addSuppressed(cause);
+                    }
+                }
+            }
+            throw e;
         }
-        return new FiberRuntime(best);
+        logChoice(best, found);
+        return new FiberRuntime(best, discovery);
+    }
+
+    private static void logChoice(SwitchProvider chosen, List<SwitchProvider> found) {
+        LOG.log(System.Logger.Level.DEBUG, () -> {
+            List<String> others = new ArrayList<>();
+            for (SwitchProvider p : found) {
+                if (p != chosen) {
+                    others.add(status(p).toString());
+                }
+            }
+            return "fiberswitch: chose provider " + chosen.id() + " (priority " + chosen.priority() + ")"
+                    + (others.isEmpty() ? "" : "; passed over: " + String.join("; ", others));
+        });
     }
 
     /**
@@ -107,8 +168,12 @@ public final class FiberRuntime implements AutoCloseable {
      *     available; the message says which and why
      */
     public static FiberRuntime open(String providerIdOrClass) {
-        Objects.requireNonNull(providerIdOrClass, "providerIdOrClass");
-        List<SwitchProvider> found = discover();
+        return open(Objects.requireNonNull(providerIdOrClass, "providerIdOrClass"),
+                Discovery.of(FiberRuntime.class.getClassLoader()));
+    }
+
+    private static FiberRuntime open(String providerIdOrClass, Discovery discovery) {
+        List<SwitchProvider> found = discovery.providers();
         SwitchProvider match = null;
         for (SwitchProvider p : found) {
             if (p.id().equals(providerIdOrClass) || p.getClass().getName().equals(providerIdOrClass)) {
@@ -117,20 +182,21 @@ public final class FiberRuntime implements AutoCloseable {
             }
         }
         if (match == null) {
-            match = instantiate(providerIdOrClass, found);
+            match = instantiate(providerIdOrClass, found, discovery.classLoader());
         }
         if (!safeSupported(match)) {
             throw new ProviderNotFoundException("provider '" + providerIdOrClass + "' ("
                     + match.getClass().getName() + ") is not made for os.name=" + System.getProperty("os.name")
-                    + ", os.arch=" + System.getProperty("os.arch") + "; remove -D" + PROVIDER_PROPERTY
-                    + " to pick automatically. Found: " + describe(found));
+                    + ", os.arch=" + System.getProperty("os.arch") + " (" + status(match).reason() + "); remove -D"
+                    + PROVIDER_PROPERTY + " to pick automatically. Found: " + describe(found),
+                    supportCheckFailure(match));
         }
         if (!safeAvailable(match)) {
             Throwable cause = match.unavailabilityCause();
             throw new ProviderNotFoundException("provider '" + providerIdOrClass + "' is not available: "
                     + (cause == null ? "no reason given" : cause.getMessage()), cause);
         }
-        return new FiberRuntime(match);
+        return new FiberRuntime(match, discovery);
     }
 
     /**
@@ -145,29 +211,67 @@ public final class FiberRuntime implements AutoCloseable {
             throw new ProviderNotFoundException("provider '" + provider.id() + "' is not available: "
                     + (cause == null ? "no reason given" : cause.getMessage()), cause);
         }
-        return new FiberRuntime(provider);
+        return new FiberRuntime(provider, Discovery.of(FiberRuntime.class.getClassLoader()));
     }
 
     /** Every provider {@link ServiceLoader} finds, with whether it can be used here and why not. */
     public static List<ProviderStatus> providers() {
+        return statuses(Discovery.of(FiberRuntime.class.getClassLoader()));
+    }
+
+    /** As {@link #providers()}, through {@code loader}. */
+    public static List<ProviderStatus> providers(ClassLoader loader) {
+        return statuses(Discovery.of(Objects.requireNonNull(loader, "loader")));
+    }
+
+    /** As {@link #providers()}, in the modules of {@code layer}. */
+    public static List<ProviderStatus> providers(ModuleLayer layer) {
+        return statuses(Discovery.of(Objects.requireNonNull(layer, "layer")));
+    }
+
+    private static List<ProviderStatus> statuses(Discovery discovery) {
         List<ProviderStatus> out = new ArrayList<>();
-        for (SwitchProvider p : discover()) {
+        for (SwitchProvider p : discovery.providers()) {
             out.add(status(p));
         }
         return out;
     }
 
     private static ProviderStatus status(SwitchProvider p) {
-        boolean supported = safeSupported(p);
+        Throwable checkFailed = supportCheckFailure(p);
+        boolean supported = checkFailed == null && safeSupported(p);
         boolean available = supported && safeAvailable(p);
         String reason = null;
-        if (!supported) {
-            reason = "made for another OS or architecture";
+        if (checkFailed != null) {
+            reason = "its isSupported() threw " + checkFailed;
+        } else if (!supported) {
+            // A provider that knows why it does not fit says so (a hint for Rosetta, say).
+            Throwable why = safeCause(p);
+            reason = why instanceof UnsupportedOperationException && why.getMessage() != null ? why.getMessage()
+                    : "made for another OS or architecture";
         } else if (!available) {
-            Throwable cause = p.unavailabilityCause();
+            Throwable cause = safeCause(p);
             reason = cause == null ? "no reason given" : cause.getMessage();
         }
         return new ProviderStatus(p.id(), p.getClass().getName(), p.priority(), supported, available, reason);
+    }
+
+    private static Throwable safeCause(SwitchProvider p) {
+        try {
+            return p.unavailabilityCause();
+        } catch (RuntimeException | LinkageError e) {
+            return e;
+        }
+    }
+
+    /** What {@code p.isSupported()} threw, or null when it answered. */
+    private static Throwable supportCheckFailure(SwitchProvider p) {
+        try {
+            p.isSupported();
+            return null;
+        } catch (RuntimeException | LinkageError e) {
+            return e;
+        }
     }
 
     private static String describe(List<SwitchProvider> found) {
@@ -181,46 +285,65 @@ public final class FiberRuntime implements AutoCloseable {
         return String.join("; ", lines);
     }
 
-    private static List<SwitchProvider> discover() {
-        List<SwitchProvider> out = new ArrayList<>();
-        ServiceLoader<SwitchProvider> loader = ServiceLoader.load(SwitchProvider.class,
-                FiberRuntime.class.getClassLoader());
-        var it = loader.iterator();
-        while (true) {
-            try {
-                if (!it.hasNext()) {
-                    break;
-                }
-                out.add(it.next());
-            } catch (ServiceConfigurationError e) {
-                // A broken provider jar must not hide the others; it shows up in open()'s message.
-                out.add(new BrokenProvider(e));
-            }
+    /** Where providers and accelerators are looked for: a class loader or a module layer. */
+    private record Discovery(ClassLoader loader, ModuleLayer layer, List<String> acceleratorLoadFailures,
+            List<PortAccelerator> accelerators) {
+
+        static Discovery of(ClassLoader loader) {
+            return accelerators(loader, null, ServiceLoader.load(PortAccelerator.class, loader));
         }
-        return out;
+
+        static Discovery of(ModuleLayer layer) {
+            return accelerators(null, layer, ServiceLoader.load(layer, PortAccelerator.class));
+        }
+
+        private static Discovery accelerators(ClassLoader loader, ModuleLayer layer, ServiceLoader<PortAccelerator> sl) {
+            List<PortAccelerator> out = new ArrayList<>();
+            List<String> failures = new ArrayList<>();
+            var it = sl.iterator();
+            while (true) {
+                try {
+                    if (!it.hasNext()) {
+                        break;
+                    }
+                    out.add(it.next());
+                } catch (ServiceConfigurationError | LinkageError e) {
+                    // An accelerator that cannot load here (say, built for a newer JDK) is skipped and
+                    // noted; the others, and the plain port, still work.
+                    failures.add("an accelerator could not be loaded: " + e);
+                }
+            }
+            out.sort(Comparator.comparingInt(PortAccelerator::priority).reversed());
+            return new Discovery(loader, layer, failures, out);
+        }
+
+        List<SwitchProvider> providers() {
+            List<SwitchProvider> out = new ArrayList<>();
+            ServiceLoader<SwitchProvider> sl = layer != null ? ServiceLoader.load(layer, SwitchProvider.class)
+                    : ServiceLoader.load(SwitchProvider.class, loader);
+            var it = sl.iterator();
+            while (true) {
+                try {
+                    if (!it.hasNext()) {
+                        break;
+                    }
+                    out.add(it.next());
+                } catch (ServiceConfigurationError e) {
+                    // A broken provider jar must not hide the others; it shows up in open()'s message.
+                    out.add(new BrokenProvider(e));
+                }
+            }
+            return out;
+        }
+
+        ClassLoader classLoader() {
+            return loader != null ? loader : FiberRuntime.class.getClassLoader();
+        }
     }
 
-    private static List<PortAccelerator> accelerators() {
-        List<PortAccelerator> out = new ArrayList<>();
-        var it = ServiceLoader.load(PortAccelerator.class, FiberRuntime.class.getClassLoader()).iterator();
-        while (true) {
-            try {
-                if (!it.hasNext()) {
-                    break;
-                }
-                out.add(it.next());
-            } catch (ServiceConfigurationError | LinkageError e) {
-                // An accelerator that cannot load here (say, built for a newer JDK) is skipped;
-                // the others, and the plain port, still work.
-            }
-        }
-        out.sort(Comparator.comparingInt(PortAccelerator::priority).reversed());
-        return out;
-    }
-
-    private static SwitchProvider instantiate(String className, List<SwitchProvider> found) {
+    private static SwitchProvider instantiate(String className, List<SwitchProvider> found, ClassLoader loader) {
         try {
-            Class<?> c = Class.forName(className, true, FiberRuntime.class.getClassLoader());
+            Class<?> c = Class.forName(className, true, loader);
             if (!SwitchProvider.class.isAssignableFrom(c)) {
                 throw new ProviderNotFoundException("-D" + PROVIDER_PROPERTY + "=" + className
                         + " names a class that does not implement " + SwitchProvider.class.getName());
@@ -232,7 +355,7 @@ public final class FiberRuntime implements AutoCloseable {
                     + " or add the provider's jar.");
         } catch (ReflectiveOperationException e) {
             throw new ProviderNotFoundException("cannot instantiate provider class " + className
-                    + ": " + e, e);
+                    + " (it needs a public no-argument constructor): " + e, e);
         }
     }
 
@@ -263,6 +386,14 @@ public final class FiberRuntime implements AutoCloseable {
      */
     public String accelerator() {
         return accelerator;
+    }
+
+    /**
+     * Why the accelerators found were not used, one note each (declined this port, failed with an
+     * exception, could not be loaded, turned off); empty when one is in use and none failed.
+     */
+    public List<String> acceleratorNotes() {
+        return acceleratorNotes;
     }
 
     /** The port this runtime calls: the provider's, or an accelerated one in front of it. */

@@ -20,10 +20,14 @@ class DiscoveryTest {
     @Test
     void listsEveryProviderWithItsReason() {
         List<ProviderStatus> all = FiberRuntime.providers();
-        assertEquals(2, all.size(), all.toString());
+        assertEquals(3, all.size(), all.toString());
         ProviderStatus other = all.stream().filter(s -> s.id().equals("fake-other-platform")).findFirst().orElseThrow();
         assertFalse(other.supported());
-        assertEquals("made for another OS or architecture", other.reason());
+        assertEquals("fake platform", other.reason(), "the provider's own reason");
+        ProviderStatus throwing = all.stream().filter(s -> s.id().equals("fake-throwing-check")).findFirst().orElseThrow();
+        assertFalse(throwing.supported());
+        assertEquals("its isSupported() threw java.lang.IllegalStateException: cannot read /etc/fake-release",
+                throwing.reason());
         ProviderStatus noLib = all.stream().filter(s -> s.id().equals("fake-no-library")).findFirst().orElseThrow();
         assertTrue(noLib.supported());
         assertFalse(noLib.available());
@@ -38,6 +42,17 @@ class DiscoveryTest {
         assertTrue(e.getMessage().contains("cannot open shared object"), e.getMessage());
         assertTrue(e.getMessage().contains("fake-other-platform"), e.getMessage());
         assertTrue(e.getMessage().contains("Add the provider jar"), e.getMessage());
+        assertTrue(e.getCause() instanceof UnsatisfiedLinkError, "the provider's own failure is the cause: " + e.getCause());
+    }
+
+    @Test
+    void discoveryThroughAClassLoaderOrAModuleLayer() {
+        assertEquals(FiberRuntime.providers().size(), FiberRuntime.providers(getClass().getClassLoader()).size());
+        // The boot layer holds no fiberswitch modules here (tests run on the class path): nothing found.
+        assertEquals(List.of(), FiberRuntime.providers(ModuleLayer.boot()));
+        ProviderNotFoundException e = assertThrows(ProviderNotFoundException.class,
+                () -> FiberRuntime.open(ModuleLayer.boot()));
+        assertTrue(e.getMessage().contains("no providers on the class path"), e.getMessage());
     }
 
     @Test

@@ -73,4 +73,37 @@ final class FakeProviders {
             throw new IllegalStateException("not available", unavailabilityCause());
         }
     }
+
+    /** Its platform check throws: discovery must say so, not call it "another platform". */
+    public static final class ThrowingSupportCheck implements SwitchProvider {
+        @Override
+        public String id() {
+            return "fake-throwing-check";
+        }
+
+        @Override
+        public int priority() {
+            return 1000;
+        }
+
+        @Override
+        public boolean isSupported() {
+            throw new IllegalStateException("cannot read /etc/fake-release");
+        }
+
+        @Override
+        public boolean isAvailable() {
+            return false;
+        }
+
+        @Override
+        public Throwable unavailabilityCause() {
+            return null;
+        }
+
+        @Override
+        public SwitchPort port() {
+            throw new IllegalStateException("not available");
+        }
+    }
 }

@@ -54,7 +54,7 @@ final class BundledLibrary {
             try {
                 NativeLibrary lib = NativeLibrary.getInstance(name, loader);
                 return new Loaded(lib, lib.getFile() + " (found by JNA's search, -D" + PROPERTY + "=search)");
-            } catch (UnsatisfiedLinkError e) {
+            } catch (RuntimeException | LinkageError e) {
                 throw failure("JNA's search found no loadable " + name + " library (-D" + PROPERTY + "=search)", null, e);
             }
         }
@@ -75,7 +75,8 @@ final class BundledLibrary {
         }
         try {
             return new Loaded(NativeLibrary.getInstance(file.toString()), origin);
-        } catch (UnsatisfiedLinkError e) {
+        } catch (RuntimeException | LinkageError e) {
+            // JNA's own initialisation fails here too (its dispatch library, or native access denied).
             throw failure("cannot load " + origin, file, e);
         }
     }
@@ -192,13 +193,14 @@ final class BundledLibrary {
 
     /** An UnsatisfiedLinkError that says why, when the cause is known, and what to do. */
     static UnsatisfiedLinkError failure(String what, Path file, Throwable cause) {
-        StringBuilder msg = new StringBuilder(what).append(": ").append(cause.getMessage());
+        StringBuilder msg = new StringBuilder(what).append(": ").append(firstMessage(cause));
         Throwable denied = find(cause, "java.lang.IllegalCallerException");
         if (denied != null) {
             msg.append(". Native access is denied to this code (JDK 24+ with --illegal-native-access=deny, or a"
-                    + " module without it): run with --enable-native-access=ALL-UNNAMED when fiberswitch and JNA"
-                    + " are on the class path, or --enable-native-access=com.sun.jna,org.fiberswitch on the module"
-                    + " path (or the Enable-Native-Access: ALL-UNNAMED manifest attribute of an executable jar)");
+                    + " module without it): run with --enable-native-access=ALL-UNNAMED when JNA is on the class"
+                    + " path, or --enable-native-access=com.sun.jna when it is on the module path (add"
+                    + " org.fiberswitch.ffm if you use the FFM accelerator); an executable jar can carry"
+                    + " Enable-Native-Access: ALL-UNNAMED in its manifest");
         } else if (file != null && NoexecMounts.isNoexec(file)) {
             msg.append(". ").append(file.getParent()).append(" is on a file system mounted noexec, so no library there"
                     + " can be loaded: set -D").append(DIR_PROPERTY).append(" (or -Djna.tmpdir) to a writable directory"
@@ -210,6 +212,18 @@ final class BundledLibrary {
         UnsatisfiedLinkError e = new UnsatisfiedLinkError(msg.toString());
         e.initCause(cause);
         return e;
+    }
+
+    /** The first message along the cause chain, or the innermost exception's name. */
+    private static String firstMessage(Throwable t) {
+        Throwable last = t;
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c.getMessage() != null) {
+                return c.getMessage();
+            }
+            last = c;
+        }
+        return last.toString();
     }
 
     private static Throwable find(Throwable t, String className) {

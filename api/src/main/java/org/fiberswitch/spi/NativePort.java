@@ -117,7 +117,7 @@ public abstract class NativePort implements SwitchPort, AbiProbes {
         if (abi.callbacks().floatArguments() > 0) {
             caps.add(Capability.CALLBACK_FLOAT_ARGUMENTS);
         }
-        this.capabilities = Set.copyOf(caps);
+        this.capabilities = java.util.Collections.unmodifiableSet(caps);
     }
 
     /**

@@ -45,6 +45,9 @@ final class DoctorCommand implements Callable<Integer> {
             runtime = provider == null ? FiberRuntime.open() : FiberRuntime.open(provider);
         } catch (RuntimeException e) {
             out.println("runtime  NOT OPENED: " + e.getMessage());
+            for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+                out.println("         caused by: " + c);
+            }
             out.flush();
             return 2;
         }
@@ -52,6 +55,11 @@ final class DoctorCommand implements Callable<Integer> {
             out.println("runtime  opened on " + r.providerId() + " (binding: " + r.port().binding() + ", accelerator: "
                     + r.accelerator() + "), capabilities " + r.port().capabilities());
             out.println("         port " + r.port());
+            out.println("         abi  " + r.port().abi().name() + "; callee-saved " + r.port().abi().calleeSavedRegisters()
+                    + "; FP control " + r.port().abi().fpControl());
+            for (String note : r.acceleratorNotes()) {
+                out.println("         accelerator note: " + note);
+            }
             SmokeCheck check = new SmokeCheck(r);
             List<SmokeCheck.Result> results = check.runAll();
             int failed = 0;
