@@ -55,13 +55,16 @@
  *
  * A fresh fiber (fiberswitch_prepare), below top = FCB_STACK_HI rounded down to 16:
  *
- *   top-0x10  the first frame record: fp = 0, lr = 0 (frame-pointer walkers stop here)
- *   top-0xc0  a switch frame: all zero, except x19 = the FCB and lr = the entry trampoline,
- *             signed with modifier top-0x10; FCB_FIBER_SP = top-0xc0
+ *   top-0x10  the FCB's address, and 8 bytes of zero
+ *   top-0x20  the first frame record: fp = 0, lr = 0 (frame-pointer walkers stop here)
+ *   top-0xd0  a switch frame: all zero, except lr = the entry trampoline, signed with modifier
+ *             top-0x20; FCB_FIBER_SP = top-0xd0
  *
- * The first resume pops that frame and returns into the entry trampoline with sp = top-0x10,
- * x29 = 0, x19 = FCB and FPCR = 0; the trampoline points x29 at the zero record and calls
- * FCB_FUNCTION. Its CFI marks x30 undefined, so DWARF unwinders stop there too.
+ * The first resume pops that frame and returns into the entry trampoline with sp = top-0x20 and
+ * FPCR = 0; the trampoline takes the FCB from the stack (not from a register the switch restored,
+ * so that nothing but the switch frame's lr and FPCR carries a fresh fiber's start), points x29 at
+ * the zero record and calls FCB_FUNCTION. Its CFI marks x30 undefined, so DWARF unwinders stop
+ * there too.
  *
  * Build for Mach-O with -DFIBERSWITCH_MACHO: C symbols get a leading underscore and the ELF-only
  * directives drop out. Every instruction is the same in both builds: internal branches and address
@@ -109,8 +112,6 @@
 
 /* The switch frame (see the table above). */
 #define SF_SIZE  0xb0
-#define SF_X19   0x10
-#define SF_D8    0x60
 #define SF_FPCR  0xa0
 
 /*
@@ -295,7 +296,7 @@ SIZE_FN(fiberswitch_yield)
  * that the first resume enters the entry trampoline.
  *
  * # Safety
- * fcb's STACK_LO, STACK_HI, FUNCTION and ARGS are set, at least 0xc0 bytes below STACK_HI are
+ * fcb's STACK_LO, STACK_HI, FUNCTION and ARGS are set, at least 0xe0 bytes below STACK_HI are
  * writable, and the fiber is not running (a suspended one is discarded).
  */
     .p2align 4
@@ -305,6 +306,7 @@ Lprepare:
     BTI_C
     ldr x9, [x0, #FCB_STACK_HI]
     and x9, x9, #-16
+    stp x0, xzr, [x9, #-16]!        /* the FCB, for the trampoline */
     stp xzr, xzr, [x9, #-16]!       /* the first frame record; x9 = the trampoline's sp */
     sub x10, x9, #SF_SIZE
     stp xzr, xzr, [x10, #0x00]
@@ -318,7 +320,6 @@ Lprepare:
     stp xzr, xzr, [x10, #0x80]
     stp xzr, xzr, [x10, #0x90]
     stp xzr, xzr, [x10, #0xa0]      /* FPCR = 0: the C default */
-    str x0, [x10, #SF_X19]          /* the trampoline finds its FCB in x19 */
     adr x17, Lentry
     mov x16, x9
     PACIA1716                       /* sign as the switch's paciasp would at sp = x9 */
@@ -330,14 +331,16 @@ Lprepare:
 SIZE_FN(fiberswitch_prepare)
 
 /*
- * The first frame of every fiber, entered by the switch's ret with x19 = fcb: calls
- * FCB_FUNCTION(FCB_ARGS[0..5]), stores the result, switches out for the last time.
+ * The first frame of every fiber, entered by the switch's ret with sp at the zero frame record and
+ * the FCB's address above it: calls FCB_FUNCTION(FCB_ARGS[0..5]), stores the result, switches out
+ * for the last time.
  */
     .p2align 4
 LOCAL_FN(fiberswitch_entry)
 Lentry:
     .cfi_startproc
     .cfi_undefined x30
+    ldr x19, [sp, #16]              /* the FCB */
     mov x29, sp                     /* the zero frame record */
     ldp x0, x1, [x19, #FCB_ARGS]
     ldp x2, x3, [x19, #FCB_ARGS + 16]
