@@ -25,8 +25,8 @@
  * fesetround and fesetenv compare before they write, for the same reason) and reading it is cheap.
  * A fresh fiber starts with FPCR = 0, the C default (round to nearest, no flush-to-zero, no default
  * NaN, no traps). The control bits that must survive, and that the probes compare, are
- * FPCR_CONTROL_MASK below. FPSR (the cumulative exception flags) is status, not control, and is not
- * switched, as the AAPCS64 does not preserve it across calls either.
+ * A64_FPCR_CONTROL_MASK in fiberswitch_aarch64.h. FPSR (the cumulative exception flags) is
+ * status, not control, and is not switched, as the AAPCS64 does not preserve it across calls.
  *
  * PAC and BTI. Every exported or indirectly called entry starts with `bti c`; there is no `br` in
  * this library, so no `bti j` is needed. Return addresses that this code stores in memory are
@@ -72,6 +72,7 @@
  * assemblers would fill differently.
  */
 #include "fiberswitch.h"
+#include "fiberswitch_aarch64.h"
 
 /*
  * Symbols. No statement separators: `;` separates statements in GNU as but starts a comment in
@@ -110,19 +111,9 @@
 #define AUTIASP   hint #29
 #define PACIA1716 hint #8
 
-/* The switch frame (see the table above). */
-#define SF_SIZE  0xb0
-#define SF_FPCR  0xa0
-
-/*
- * The FPCR control bits: AHP (26), DN (25), FZ (24), RMode (23:22), FZ16 (19), the trap enables
- * IDE (15), IXE (12), UFE (11), OFE (10), DZE (9), IOE (8), EBF (13), and FEAT_AFP's NEP (2), AH (1),
- * FIZ (0). The trap enables are RAZ/WI on cores that do not trap FP exceptions (most, and qemu);
- * FZ16, EBF and the AFP bits are RAZ/WI where their feature is absent. Len (18:16) and Stride
- * (21:20) are AArch32-only and have no effect in AArch64 state, so they are not control bits here,
- * although the switch carries them along with the rest of the register.
- */
-#define FPCR_CONTROL_MASK 0x07C8BF07
+/* The switch frame (see the table above; the offsets are shared through fiberswitch_aarch64.h). */
+#define SF_SIZE  A64_SWITCH_FRAME
+#define SF_FPCR  A64_SF_FPCR
 
 /* DWARF numbers of d8-d15 (v8-v15). */
 #define DW_D8  72
@@ -296,8 +287,8 @@ SIZE_FN(fiberswitch_yield)
  * that the first resume enters the entry trampoline.
  *
  * # Safety
- * fcb's STACK_LO, STACK_HI, FUNCTION and ARGS are set, at least 0xe0 bytes below STACK_HI are
- * writable, and the fiber is not running (a suspended one is discarded).
+ * fcb's STACK_LO, STACK_HI, FUNCTION and ARGS are set, A64_PREPARE_BYTES (0xd0) bytes below
+ * STACK_HI rounded down to 16 are writable, and the fiber is not running (a suspended one is discarded).
  */
     .p2align 4
 EXPORT(fiberswitch_prepare)
@@ -498,7 +489,7 @@ SIZE_FN(fiberswitch_layout)
 
 /*
  * Pattern for callee-saved register k (the mask bit order: x19..x28 = 0-9, x29 = 10, d8..d15 =
- * 11-18) at round i: seed + i + Lpatterns[k], Lpatterns[k] = (k + 1) * 0x0101010101010101.
+ * 11-18) at round i: seed + i + Lpatterns[k], Lpatterns[k] = (k + 1) * A64_PATTERN_STEP.
  * LOAD_PATTERNS: x8 = seed + round; uses x9-x11; loads all 19.
  */
 .macro LOAD_X2 ra, rb, off
@@ -719,7 +710,7 @@ SIZE_FN(fiberswitch_probe_fpenv)
 /*
  * Resumer side: probe_resume_fpenv(fcb, value, env) sets its own FPCR to the low 32 bits of env
  * (0 keeps it), resumes the fiber, and returns the FPCR bits that changed across the round trip,
- * masked with FPCR_CONTROL_MASK. Its caller's FPCR is restored before returning.
+ * masked with A64_FPCR_CONTROL_MASK. Its caller's FPCR is restored before returning.
  *
  * # Safety
  * As for fiberswitch_resume; env holds only bits that FPCR defines.
@@ -747,8 +738,8 @@ Lprobe_resume_fpenv:
     bl Lresume
     mrs x9, fpcr
     eor x0, x9, x20
-    movz x10, #(FPCR_CONTROL_MASK & 0xffff)
-    movk x10, #(FPCR_CONTROL_MASK >> 16), lsl #16
+    movz x10, #(A64_FPCR_CONTROL_MASK & 0xffff)
+    movk x10, #(A64_FPCR_CONTROL_MASK >> 16), lsl #16
     and x0, x0, x10
     msr fpcr, x19
     ldp x19, x20, [sp, #16]

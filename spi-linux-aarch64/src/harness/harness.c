@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <unwind.h>
 #include "fiberswitch.h"
+#include "fiberswitch_aarch64.h"
 
 typedef intptr_t (*fn2)(void *, intptr_t);
 typedef intptr_t (*fn3)(void *, intptr_t, intptr_t);
@@ -72,13 +73,12 @@ void harness_exception_clear_stub(void);
 #define F(fcb, off) (*(intptr_t *)((char *)(fcb) + (off)))
 #define INSN_BTI_C   0xd503245fu
 #define INSN_PACIASP 0xd503233fu
-/* The switch frame (see the table in fiberswitch_aarch64_aapcs64.S). */
-#define SF_LR   0x08
-#define SF_X19  0x10
-#define SF_FPCR 0xa0
-/* The port's FPCR control bits (FPCR_CONTROL_MASK in the assembly) and the probes' first pattern. */
-#define FPCR_CONTROL 0x07C8BF07ull
-#define PATTERN_X19  0x0101010101010101ll
+/* The port's switch frame, FPCR control bits and probe pattern (fiberswitch_aarch64.h). */
+#define SF_LR   A64_SF_LR
+#define SF_X19  A64_SF_X19
+#define SF_FPCR A64_SF_FPCR
+#define FPCR_CONTROL ((uint64_t)A64_FPCR_CONTROL_MASK)
+#define PATTERN_X19  ((intptr_t)A64_PATTERN_STEP)
 /* Sample FPCR values: round toward zero | FZ | DN, and round toward +inf | AHP. */
 #define FPCR_RZ_FZ_DN 0x03C00000ull
 #define FPCR_RP_AHP   0x04400000ull
@@ -375,23 +375,34 @@ static void rule_callbacks(void) {
                 n++;
                 fs_resume(f.fcb, 0);
                 int ok = F(f.fcb, FCB_EXIT) == FCB_EXIT_CALLBACK && F(f.fcb, FCB_CALLBACK_ID) == id;
+                if (!ok && !bad) WHY("tag %d pos %d kind %d: exit %lld id %lld", tag, pos, kind,
+                                     (long long)F(f.fcb, FCB_EXIT), (long long)F(f.fcb, FCB_CALLBACK_ID));
                 for (int k = 0; k < FCB_CB_INT_SLOTS; k++) {
-                    intptr_t e = k == pos ? (intptr_t)f.fcb : (intptr_t)(0x0101010101010101ULL * (k + 1));
-                    if (F(f.fcb, FCB_CB_INT + 8 * k) != e) ok = 0;
+                    intptr_t e = k == pos ? (intptr_t)f.fcb : (intptr_t)((uint64_t)A64_PATTERN_STEP * (k + 1));
+                    if (F(f.fcb, FCB_CB_INT + 8 * k) != e) {
+                        if (ok && !bad) WHY("tag %d pos %d kind %d: integer argument %d captured as %llx, want %llx", tag, pos, kind,
+                                            k, (long long)F(f.fcb, FCB_CB_INT + 8 * k), (long long)e);
+                        ok = 0;
+                    }
                 }
                 for (int k = 0; k < FCB_CB_FLOAT_SLOTS; k++) {
                     double d;
                     memcpy(&d, f.fcb + FCB_CB_FLOAT + 8 * k, 8);
-                    if (d != k + 1.25) ok = 0;
+                    if (d != k + 1.25) {
+                        if (ok && !bad) WHY("tag %d pos %d kind %d: float argument %d captured as %g", tag, pos, kind, k, d);
+                        ok = 0;
+                    }
                 }
+                int captured = ok;
                 double dr = 42.5 + id;
                 intptr_t reply = kind ? 0 : 4242 + id;
                 if (kind) memcpy(&reply, &dr, 8);
                 intptr_t r = fs_resume(f.fcb, reply);
-                if (r != reply || F(f.fcb, FCB_EXIT) != FCB_EXIT_DONE) ok = 0;
-                if (!ok && !bad) WHY("tag %d pos %d kind %d: exit %lld id %lld, reply %llx -> %llx", tag, pos, kind,
-                                     (long long)F(f.fcb, FCB_EXIT), (long long)F(f.fcb, FCB_CALLBACK_ID),
-                                     (long long)reply, (long long)r);
+                if (r != reply || F(f.fcb, FCB_EXIT) != FCB_EXIT_DONE) {
+                    if (captured && !bad) WHY("tag %d pos %d kind %d: reply %llx came back as %llx, exit %lld", tag, pos, kind,
+                                              (long long)reply, (long long)r, (long long)F(f.fcb, FCB_EXIT));
+                    ok = 0;
+                }
                 bad += !ok;
                 free_fiber(&f);
             }
@@ -510,7 +521,7 @@ static __attribute__((noinline)) void walk_here(void *self, struct walk *w) {
     uintptr_t *fp = __builtin_frame_address(0);
     while (fp && w->fp_steps < 64) {
         if ((uintptr_t)fp < (uintptr_t)F(self, FCB_STACK_LO) || (uintptr_t)fp >= top) break;
-        if (fp[0] == 0) { w->fp_end_ok = fp[1] == 0 && (uintptr_t)fp == top - 32; break; }
+        if (fp[0] == 0) { w->fp_end_ok = fp[1] == 0 && (uintptr_t)fp == top - A64_FIRST_RECORD; break; }
         fp = (uintptr_t *)fp[0];
         w->fp_steps++;
     }
