@@ -18,7 +18,9 @@
  * (the switch's, on the other side), so each round trip costs two mispredicted returns (the
  * switch's `ret` onto the fiber and its `ret` back), and every return the resumer makes after
  * that, through its JNI wrapper and the Java frames above it, is predicted, at any depth. This is
- * Boost.Context's ending too (ret through a register).
+ * Boost.Context's ending too (ret through a register). As on x86-64, that holds while the fiber
+ * yields (or calls a stub) again from the same frame, as a loop does: a return the fiber makes past
+ * that frame between two switches pops an entry the resumer pushed, and both sides mispredict once.
  *
  * FPCR. The whole register is saved in the frame; it is written only when the incoming side's
  * value differs from the outgoing side's, because a write to FPCR is slow on many cores (glibc's
