@@ -8,6 +8,9 @@
  *   switchbench [iterations] [which]   which = all | fs | alt | boost | ucontext | none
  * "none" runs nothing but the process start-up: run.sh uses it with callgrind, together with N and
  * 2N iterations of one kind, to count instructions per switch.
+ *
+ * It builds for x86-64 (run.sh) and for AArch64 (run-arm64.sh, against the arm64 library and
+ * Boost's arm64 jump_fcontext); the pop+jmp alternative (alt_switch.S) is x86-64 only.
  */
 #define _GNU_SOURCE
 #include "fiberswitch.h"
@@ -22,10 +25,15 @@
 /* Not in the public header: built by the runtime, called here to start a fiber by hand. */
 void fiberswitch_prepare(void *fcb);
 
+#if defined(__x86_64__)
+#define HAVE_ALT 1
 /* The alternative sequence in alt_switch.S (same FCB layout): pop + jmp in both directions. */
 intptr_t alt_resume(void *fcb, intptr_t value);
 intptr_t alt_yield(void *fcb, intptr_t value);
 void alt_prepare(void *fcb);
+#else
+#define HAVE_ALT 0
+#endif
 
 /* Boost.Context's C ABI (boost/context/detail/fcontext.hpp only has a C++ header). */
 typedef void *fcontext_t;
@@ -55,10 +63,12 @@ static intptr_t echo_fs(void *self, intptr_t v) {
     return 0;
 }
 
+#if HAVE_ALT
 static intptr_t echo_alt(void *self, intptr_t v) {
     for (;;) v = alt_yield(self, v + 1);
     return 0;
 }
+#endif
 
 static void *make_fcb(intptr_t (*fn)(void *, intptr_t), int alt) {
     char *base = map_stack();
@@ -70,7 +80,11 @@ static void *make_fcb(intptr_t (*fn)(void *, intptr_t), int alt) {
     *(void **)(fcb + FCB_ARGS) = fcb;
     *(void **)(fcb + FCB_STACK_LO) = base;
     *(void **)(fcb + FCB_STACK_HI) = fcb;
-    if (alt) alt_prepare(fcb); else fiberswitch_prepare(fcb);
+#if HAVE_ALT
+    if (alt) alt_prepare(fcb); else
+#endif
+    fiberswitch_prepare(fcb);
+    (void)alt;
     return fcb;
 }
 
@@ -80,11 +94,13 @@ static __attribute__((noinline)) intptr_t run_fs(void *fcb, long n) {
     return v;
 }
 
+#if HAVE_ALT
 static __attribute__((noinline)) intptr_t run_alt(void *fcb, long n) {
     intptr_t v = 0;
     for (long i = 0; i < n; i++) v = alt_resume(fcb, v);
     return v;
 }
+#endif
 
 /* ---- Boost.Context */
 
@@ -131,7 +147,11 @@ static __attribute__((noinline)) intptr_t run_uc(long n) {
 /* ---- the resumer returns through d frames (d >= 1) between two resumes */
 
 #define RESUME_FS(v) fiberswitch_resume(fcb_fs, (v))
+#if HAVE_ALT
 #define RESUME_ALT(v) alt_resume(fcb_alt, (v))
+#else
+#define RESUME_ALT(v) (v)
+#endif
 
 /* d frames deep, the innermost one resumes; each level returns (the asm keeps it from being a tail call). */
 #define NESTED(name, RESUME)                                                   \
@@ -151,14 +171,20 @@ enum { FS, ALT, BOOST, UC, KINDS };
 static const char *names[KINDS] = {
     "fiberswitch_resume/yield (libfiberswitch.so)",
     "alternative: pop+jmp back to the resumer (alt_switch.S)",
+#if defined(__x86_64__)
     "Boost.Context jump_fcontext (full FP control)",
+#else
+    "Boost.Context jump_fcontext (arm64: no FPCR, no PAC)",
+#endif
     "glibc swapcontext",
 };
 
 static intptr_t run(int k, long n) {
     switch (k) {
     case FS: return run_fs(fcb_fs, n);
+#if HAVE_ALT
     case ALT: return run_alt(fcb_alt, n);
+#endif
     case BOOST: return run_boost(n);
     default: return run_uc(n);
     }
@@ -190,7 +216,11 @@ int main(int argc, char **argv) {
     else if (strcmp(which, "all")) { fprintf(stderr, "unknown kind %s\n", which); return 2; }
 
     fcb_fs = make_fcb(echo_fs, 0);
+#if HAVE_ALT
     fcb_alt = make_fcb(echo_alt, 1);
+#else
+    if (only == ALT) { fprintf(stderr, "the alt sequence exists only on x86-64\n"); return 2; }
+#endif
     char *bs = map_stack();
     boost_ctx = make_fcontext(bs + STACK, STACK, echo_boost);
     getcontext(&uc_fiber);
@@ -200,6 +230,7 @@ int main(int argc, char **argv) {
     makecontext(&uc_fiber, echo_uc, 0);
 
     for (int k = 0; k < KINDS; k++) {
+        if (k == ALT && !HAVE_ALT) continue;
         /* Each round trip must add exactly 1: the echo really ran on the other stack. */
         intptr_t a = run(k, 1), b = run(k, 10);
         if (k == UC ? b != a + 10 : (a != 1 || b != 10)) { fprintf(stderr, "%s: ping-pong check failed (%ld, %ld)\n", names[k], (long)a, (long)b); return 1; }
@@ -211,6 +242,7 @@ int main(int argc, char **argv) {
     }
     double med[KINDS];
     for (int k = 0; k < KINDS; k++) {
+        if (k == ALT && !HAVE_ALT) continue;
         long per = k == UC ? n / 10 : n;  /* swapcontext makes a syscall per switch */
         run(k, per / 10);                 /* warm up */
         double t[BATCHES];
@@ -225,10 +257,11 @@ int main(int argc, char **argv) {
     }
     printf("%-54s %10s %10s\n", "switch (ping-pong, 2 switches per round trip)", "ns/switch", "vs boost");
     for (int k = 0; k < KINDS; k++)
-        printf("%-54s %10.2f %9.2fx\n", names[k], med[k], med[k] / med[BOOST]);
+        if (k != ALT || HAVE_ALT) printf("%-54s %10.2f %9.2fx\n", names[k], med[k], med[k] / med[BOOST]);
 
     printf("\n%-54s %s\n", "round trip, the resumer returning through d frames", "ns per round trip, d = 0 1 2 3");
     for (int k = FS; k <= BOOST; k++) {
+        if (k == ALT && !HAVE_ALT) continue;
         if (run_nested(k, 10, 2) != 10) { fprintf(stderr, "%s: nested ping-pong check failed\n", names[k]); return 1; }
         printf("%-54s", names[k]);
         for (int d = 0; d <= 3; d++) {
