@@ -27,6 +27,11 @@ public final class PosixStackMemory implements StackMemory {
         int mprotect(long addr, long length, int prot);
 
         int munmap(long addr, long length);
+
+        /** This machine's libc (Linux or macOS), bound with JNA direct mapping on first use. */
+        static Mman libc() {
+            return Libc.MMAN;
+        }
     }
 
     /**
@@ -47,12 +52,38 @@ public final class PosixStackMemory implements StackMemory {
          * and anonymous memory is always committed on first touch.
          */
         public static final Flags MACOS = new Flags("macOS", 0x1000, 0, 0, 0, 29);
+
+        /**
+         * This machine's flags.
+         *
+         * @throws UnsupportedOperationException on an OS that is neither Linux nor macOS
+         */
+        public static Flags thisOs() {
+            if (Platform.isLinux()) {
+                return LINUX;
+            }
+            if (Platform.isMac()) {
+                return MACOS;
+            }
+            throw new UnsupportedOperationException("PosixStackMemory knows Linux and macOS; this JVM reports os.name="
+                    + System.getProperty("os.name") + ": the port must bring its own StackMemory");
+        }
+
+        /** The page size sysconf reports on this machine, whose flags these must be. */
+        public long pageSize() {
+            return Libc.sysconf(scPageSize);
+        }
     }
 
     static final int PROT_NONE = 0;
-    static final int PROT_READ = 1;
-    static final int PROT_WRITE = 2;
-    static final int MAP_PRIVATE = 0x02;
+    /** {@code PROT_READ}, the same on Linux and macOS. */
+    public static final int PROT_READ = 1;
+    /** {@code PROT_WRITE}, the same on Linux and macOS. */
+    public static final int PROT_WRITE = 2;
+    /** {@code PROT_EXEC}, the same on Linux and macOS. */
+    public static final int PROT_EXEC = 4;
+    /** {@code MAP_PRIVATE}, the same on Linux and macOS. */
+    public static final int MAP_PRIVATE = 0x02;
 
     private final long pageSize;
     private final Flags flags;
@@ -77,16 +108,8 @@ public final class PosixStackMemory implements StackMemory {
      * @throws UnsupportedOperationException on an OS that is neither Linux nor macOS
      */
     public static PosixStackMemory forThisOs() {
-        Flags flags;
-        if (Platform.isLinux()) {
-            flags = Flags.LINUX;
-        } else if (Platform.isMac()) {
-            flags = Flags.MACOS;
-        } else {
-            throw new UnsupportedOperationException("PosixStackMemory knows Linux and macOS; this JVM reports os.name="
-                    + System.getProperty("os.name") + ": the port must bring its own StackMemory");
-        }
-        return new PosixStackMemory(Libc.sysconf(flags.scPageSize()), flags, Libc.MMAN);
+        Flags flags = Flags.thisOs();
+        return new PosixStackMemory(flags.pageSize(), flags, Libc.MMAN);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.fiberswitch.testkit;
 
 import java.util.function.LongConsumer;
+import org.fiberswitch.spi.PosixStackMemory;
 
 /**
  * Fresh memory that a port's code bytes are copied into and then run from, without the OS loader:
@@ -20,12 +21,14 @@ public final class ExecutableMemory {
      * @return the base address
      */
     public static long map(long size, LongConsumer fill) {
-        long page = PosixLibc.pageSize();
+        PosixStackMemory.Flags flags = PosixStackMemory.Flags.thisOs();
+        PosixStackMemory.Mman libc = PosixStackMemory.Mman.libc();
+        long page = flags.pageSize();
         long rounded = (size + page - 1) / page * page;
-        long base = PosixLibc.mmap(0, rounded, PosixLibc.PROT_READ | PosixLibc.PROT_WRITE,
-                PosixLibc.MAP_PRIVATE | PosixLibc.FLAGS.anonymous(), -1, 0);
+        long base = libc.mmap(0, rounded, PosixStackMemory.PROT_READ | PosixStackMemory.PROT_WRITE,
+                PosixStackMemory.MAP_PRIVATE | flags.anonymous(), -1, 0);
         fill.accept(base);
-        PosixLibc.mprotect(base, rounded, PosixLibc.PROT_READ | PosixLibc.PROT_EXEC);
+        libc.mprotect(base, rounded, PosixStackMemory.PROT_READ | PosixStackMemory.PROT_EXEC);
         return base;
     }
 }

@@ -15,36 +15,36 @@ public final class TranslatedMman implements PosixStackMemory.Mman {
     /** Translates {@code from}'s values to this OS's (Linux or macOS). */
     public TranslatedMman(PosixStackMemory.Flags from) {
         this.from = from;
-        this.to = PosixLibc.FLAGS;
+        this.to = PosixStackMemory.Flags.thisOs();
     }
 
     @Override
     public long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
-        int known = PosixLibc.MAP_PRIVATE | from.anonymous() | from.stack() | from.noReserve() | from.populate();
-        if ((flags & ~known) != 0 || (flags & (PosixLibc.MAP_PRIVATE | from.anonymous())) != (PosixLibc.MAP_PRIVATE | from.anonymous())
+        int known = PosixStackMemory.MAP_PRIVATE | from.anonymous() | from.stack() | from.noReserve() | from.populate();
+        if ((flags & ~known) != 0 || (flags & (PosixStackMemory.MAP_PRIVATE | from.anonymous())) != (PosixStackMemory.MAP_PRIVATE | from.anonymous())
                 || fd != -1 || offset != 0 || addr != 0) {
             throw new AssertionError("PosixStackMemory passed flags 0x" + Integer.toHexString(flags) + ", fd " + fd
                     + ", which are not " + from.os() + "'s private anonymous mapping");
         }
-        int mapped = PosixLibc.MAP_PRIVATE | to.anonymous()
+        int mapped = PosixStackMemory.MAP_PRIVATE | to.anonymous()
                 | ((flags & from.stack()) != 0 && from.stack() != 0 ? to.stack() : 0)
                 | ((flags & from.noReserve()) != 0 && from.noReserve() != 0 ? to.noReserve() : 0)
                 | ((flags & from.populate()) != 0 && from.populate() != 0 ? to.populate() : 0);
-        return PosixLibc.mmap(0, length, prot, mapped, -1, 0);
+        return PosixStackMemory.Mman.libc().mmap(0, length, prot, mapped, -1, 0);
     }
 
     @Override
     public int mprotect(long addr, long length, int prot) {
-        return PosixLibc.mprotect(addr, length, prot);
+        return PosixStackMemory.Mman.libc().mprotect(addr, length, prot);
     }
 
     @Override
     public int munmap(long addr, long length) {
-        return PosixLibc.munmap(addr, length);
+        return PosixStackMemory.Mman.libc().munmap(addr, length);
     }
 
     /** This OS's page size. */
     public static long pageSize() {
-        return PosixLibc.pageSize();
+        return PosixStackMemory.Flags.thisOs().pageSize();
     }
 }
